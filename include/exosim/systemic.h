@@ -1,0 +1,43 @@
+/* exosim: the systemic engine. The model's processes become one right-hand side
+ * dy/dt = sum_k stoich_k * rate_k(y, p, t), compiled to a flat program and integrated with
+ * SUNDIALS CVODE (BDF, Newton, dense or banded direct linear solver). */
+#ifndef EXOSIM_SYSTEMIC_H
+#define EXOSIM_SYSTEMIC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "exosim/model.h"
+#include "exosim/record.h"
+#include "exosim/status.h"
+
+typedef struct exo_solver_stats {
+  long steps, rhs_evals, rhs_evals_jacobian, jac_evals, lin_setups, newton_iters, newton_conv_fails,
+      err_test_fails, reinits, events_applied;
+  char linear_solver[16]; /* "dense" or "band" */
+  int band_lower, band_upper;
+  double rtol, atol;
+} exo_solver_stats;
+
+/* The compiled right-hand side (also used on its own by benchmarks). */
+typedef struct exo_rhs exo_rhs;
+exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err);
+void exo_rhs_free(exo_rhs *r);
+size_t exo_rhs_size(const exo_rhs *r);
+/* ydot = f(t, y); t in minutes. Returns false if a value is not finite. */
+bool exo_rhs_eval(exo_rhs *r, double t, const double *y, double *ydot);
+
+/* Recorded columns: every state ("compartment.species"), then every output. */
+size_t exo_systemic_column_count(const exo_model *m);
+const char *exo_systemic_column_name(const exo_model *m, size_t i);
+
+typedef struct exo_run_settings {
+  double end_time; /* minutes; <= 0 takes the model's own */
+} exo_run_settings;
+
+/* Integrates the model from 0 to the end time, recording every column at the model's output
+ * times (and after events that fall on them). */
+exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_recorder *rec,
+                            exo_solver_stats *stats, exo_error *err);
+
+#endif

@@ -1,0 +1,4 @@
+#ifndef EXOSIM_VERSION_H
+#define EXOSIM_VERSION_H
+#define EXO_VERSION_STRING "0.1.0"
+#endif

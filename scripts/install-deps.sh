@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs the Debian packages exosim needs to build and test, if any are missing.
+# Runs apt-get as root, through sudo otherwise; if neither is possible it prints the exact
+# command for a person to run and fails.
+set -eu
+PKGS="cmake make gcc clang pkg-config libsundials-dev libfyaml-dev libcmocka-dev"
+missing=""
+for p in $PKGS; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing="$missing $p"
+  fi
+done
+[ -z "$missing" ] && exit 0
+echo "exosim: installing missing Debian packages:$missing"
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" -eq 0 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get update -q || true
+  DEBIAN_FRONTEND=noninteractive $cmd
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  sudo DEBIAN_FRONTEND=noninteractive apt-get update -q || true
+  sudo DEBIAN_FRONTEND=noninteractive $cmd
+else
+  echo "exosim: cannot install packages (not root, no sudo). Please run:" >&2
+  echo "  sudo apt-get update && sudo $cmd" >&2
+  exit 1
+fi

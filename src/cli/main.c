@@ -1,0 +1,285 @@
+/* The exosim command: run, check, show, models. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "exosim/io.h"
+#include "exosim/model.h"
+#include "exosim/systemic.h"
+#include "exosim/units.h"
+#include "exosim/version.h"
+
+enum { EXIT_RUN_FAILED = 1, EXIT_BAD_INPUT = 2 };
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "exosim %s: exosome-mediated tumour-immune simulator\n"
+          "\n"
+          "usage:\n"
+          "  exosim run [MODEL] [--out DIR] [--days N] [--set NAME=VALUE]...\n"
+          "                       simulate MODEL (a file or a built-in name; default: the built-in\n"
+          "                       default model) and write DIR/timeseries.csv and DIR/run.json\n"
+          "  exosim check FILE|NAME [--set NAME=VALUE]...\n"
+          "                       validate a model and print what it contains\n"
+          "  exosim show NAME     print a built-in model's YAML (to copy and edit)\n"
+          "  exosim models        list the built-in models\n"
+          "  exosim version       print the version\n"
+          "\n"
+          "--set takes parameters with units (--set k_kill=0.5/day), process switches\n"
+          "(--set mech.NAME=off), initial amounts (--set initial.tumour.T=1e6cells) and solver\n"
+          "tolerances (--set solver.rtol=1e-8).\n",
+          EXO_VERSION_STRING);
+}
+
+static const char *default_model_name(void) {
+  return exo_builtin_model_text("default", NULL) ? "default" : "examples/kuznetsov1994";
+}
+
+static int file_exists(const char *p) {
+  struct stat sb;
+  return stat(p, &sb) == 0;
+}
+
+/* MODEL is a path when such a file exists (or it looks like one), a built-in name otherwise. */
+static exo_status load_model(const char *spec, exo_model **m, exo_error *err) {
+  const char *canonical;
+  if (!file_exists(spec) && !strchr(spec, '.')) {
+    const char *text = exo_builtin_model_text(spec, &canonical);
+    if (!text) {
+      char list[1024] = "";
+      size_t used = 0;
+      for (size_t i = 0; i < exo_builtin_model_count(); i++) {
+        int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", exo_builtin_model_name(i));
+        if (w < 0 || (size_t)w >= sizeof list - used) break;
+        used += (size_t)w;
+      }
+      return exo_error_set(err, EXO_ERR_IO, "%s: no such model file, and no built-in model of that name (built-in: %s)",
+                           spec, list);
+    }
+    char display[300];
+    snprintf(display, sizeof display, "builtin:%s", canonical);
+    return exo_model_load_string(text, strlen(text), display, m, err);
+  }
+  return exo_model_load_file(spec, m, err);
+}
+
+typedef struct run_args {
+  const char *model, *out;
+  double days;
+  const char **sets;
+  int nsets;
+} run_args;
+
+static int parse_run_args(int argc, char **argv, run_args *a, bool allow_out) {
+  a->model = NULL;
+  a->out = "out";
+  a->days = -1;
+  a->nsets = 0;
+  a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
+  if (!a->sets) {
+    fprintf(stderr, "exosim: out of memory\n");
+    return EXIT_RUN_FAILED;
+  }
+  for (int i = 0; i < argc; i++) {
+    const char *s = argv[i];
+    const char *val = NULL;
+    const char *opt = s;
+    char optbuf[32];
+    const char *eq = strchr(s, '=');
+    if (!strncmp(s, "--", 2) && eq && (size_t)(eq - s) < sizeof optbuf) {
+      memcpy(optbuf, s, (size_t)(eq - s));
+      optbuf[eq - s] = '\0';
+      opt = optbuf;
+      val = eq + 1;
+    }
+    bool takes = !strcmp(opt, "--set") || !strcmp(opt, "--days") || (allow_out && !strcmp(opt, "--out"));
+    if (takes && !val) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "exosim: %s needs a value\n", opt);
+        return EXIT_BAD_INPUT;
+      }
+      val = argv[++i];
+    }
+    if (!strcmp(opt, "--set")) a->sets[a->nsets++] = val;
+    else if (allow_out && !strcmp(opt, "--out")) a->out = val;
+    else if (!strcmp(opt, "--days")) {
+      exo_quantity q;
+      exo_error e;
+      if (exo_quantity_parse(val, &q, &e)) {
+        fprintf(stderr, "exosim: --days %s: %s\n", val, e.msg);
+        return EXIT_BAD_INPUT;
+      }
+      if (q.has_unit && !exo_dim_eq(q.dim, exo_dim_base(EXO_DIM_TIME, 1))) {
+        fprintf(stderr, "exosim: --days %s: expected a time\n", val);
+        return EXIT_BAD_INPUT;
+      }
+      a->days = q.has_unit ? q.value / EXO_MINUTES_PER_DAY : q.value;
+      if (!(a->days > 0) || a->days > 1e7) {
+        fprintf(stderr, "exosim: --days %s: must be a positive number of days\n", val);
+        return EXIT_BAD_INPUT;
+      }
+    } else if (s[0] == '-' && s[1]) {
+      fprintf(stderr, "exosim: unknown option '%s' (see 'exosim help')\n", s);
+      return EXIT_BAD_INPUT;
+    } else if (!a->model) a->model = s;
+    else {
+      fprintf(stderr, "exosim: unexpected argument '%s': one model at a time\n", s);
+      return EXIT_BAD_INPUT;
+    }
+  }
+  if (!a->model) a->model = default_model_name();
+  return 0;
+}
+
+static exo_status load_and_set(const run_args *a, exo_model **m, exo_error *err) {
+  exo_status st = load_model(a->model, m, err);
+  for (int i = 0; !st && i < a->nsets; i++) st = exo_model_set(*m, a->sets[i], err);
+  if (st) {
+    exo_model_free(*m);
+    *m = NULL;
+  }
+  return st;
+}
+
+static double now_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmd_run(int argc, char **argv) {
+  run_args a;
+  int rc = parse_run_args(argc, argv, &a, true);
+  if (rc) {
+    free(a.sets);
+    return rc;
+  }
+  exo_error err = {0};
+  exo_model *m = NULL;
+  if (load_and_set(&a, &m, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    free(a.sets);
+    return err.status == EXO_ERR_NOMEM ? EXIT_RUN_FAILED : EXIT_BAD_INPUT;
+  }
+  if (exo_io_prepare_outdir(a.out, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    exo_model_free(m);
+    free(a.sets);
+    return EXIT_RUN_FAILED;
+  }
+  exo_run_settings rs = {.end_time = a.days > 0 ? a.days * EXO_MINUTES_PER_DAY : 0};
+  exo_recorder rec;
+  size_t ncol = exo_systemic_column_count(m);
+  const char **names = calloc(ncol + 1, sizeof *names);
+  for (size_t i = 0; names && i < ncol; i++) names[i] = exo_systemic_column_name(m, i);
+  exo_recorder_init(&rec, ncol, names);
+  exo_solver_stats stats;
+  double t0 = now_seconds();
+  exo_status st = names ? exo_systemic_run(m, &rs, &rec, &stats, &err) : exo_error_set(&err, EXO_ERR_NOMEM, "out of memory");
+  double wall = now_seconds() - t0;
+  if (!st) st = exo_io_write_timeseries(a.out, &rec, &err);
+  exo_run_info info = {.version = EXO_VERSION_STRING, .model = m, .sets = a.sets, .nsets = a.nsets,
+                       .stats = st ? NULL : &stats, .wall_seconds = wall,
+                       .end_days = (rs.end_time > 0 ? rs.end_time : 0) / EXO_MINUTES_PER_DAY,
+                       .status = st ? "failed" : "complete", .reason = st ? err.msg : NULL};
+  if (info.end_days == 0) info.end_days = rec.nrow ? rec.times[rec.nrow - 1] / EXO_MINUTES_PER_DAY : 0;
+  exo_error err2 = {0};
+  exo_status st2 = exo_io_write_run_json(a.out, &info, &err2);
+  if (st) {
+    fprintf(stderr, "exosim: %s: %s\n", exo_model_name(m), err.msg);
+    rc = EXIT_RUN_FAILED;
+  } else if (st2) {
+    fprintf(stderr, "exosim: %s\n", err2.msg);
+    rc = EXIT_RUN_FAILED;
+  } else {
+    printf("exosim %s: model '%s' (%s), %g days, %zu time points\n", EXO_VERSION_STRING, exo_model_name(m),
+           exo_model_source_path(m), rec.times[rec.nrow - 1] / EXO_MINUTES_PER_DAY, rec.nrow);
+    const double *first = rec.values, *last = rec.values + (rec.nrow - 1) * ncol;
+    size_t shown = ncol < 12 ? ncol : 12;
+    printf("  %-32s %14s %14s\n", "column", "start", "end");
+    for (size_t i = 0; i < shown; i++) printf("  %-32s %14.6g %14.6g\n", names[i], first[i], last[i]);
+    if (ncol > shown) printf("  ... and %zu more columns\n", ncol - shown);
+    printf("  solver: %ld steps, %ld RHS evaluations, %s linear solver, %.3f s wall\n", stats.steps,
+           stats.rhs_evals + stats.rhs_evals_jacobian, stats.linear_solver, wall);
+    printf("  wrote %s/timeseries.csv and %s/run.json\n", a.out, a.out);
+    rc = 0;
+  }
+  exo_recorder_free(&rec);
+  free(names);
+  exo_model_free(m);
+  free(a.sets);
+  return rc;
+}
+
+static int cmd_check(int argc, char **argv) {
+  run_args a;
+  int rc = parse_run_args(argc, argv, &a, false);
+  if (rc) {
+    free(a.sets);
+    return rc;
+  }
+  exo_error err = {0};
+  exo_model *m = NULL;
+  if (load_and_set(&a, &m, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    free(a.sets);
+    return EXIT_BAD_INPUT;
+  }
+  exo_model_print_summary(m, stdout);
+  printf("ok: %s is a valid model\n", exo_model_source_path(m));
+  exo_model_free(m);
+  free(a.sets);
+  return 0;
+}
+
+static int cmd_show(int argc, char **argv) {
+  const char *name = argc > 0 ? argv[0] : default_model_name();
+  const char *text = exo_builtin_model_text(name, NULL);
+  if (!text) {
+    fprintf(stderr, "exosim: no built-in model '%s' (see 'exosim models')\n", name);
+    return EXIT_BAD_INPUT;
+  }
+  fputs(text, stdout);
+  return 0;
+}
+
+static int cmd_models(void) {
+  for (size_t i = 0; i < exo_builtin_model_count(); i++) {
+    const char *name = exo_builtin_model_name(i);
+    const char *text = exo_builtin_model_text(name, NULL);
+    exo_model *m = NULL;
+    exo_error err;
+    const char *desc = "";
+    if (!exo_model_load_string(text, strlen(text), name, &m, &err) && exo_model_description(m)) desc = exo_model_description(m);
+    printf("%-32s %.*s\n", name, (int)strcspn(desc, "\n"), desc);
+    exo_model_free(m);
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_BAD_INPUT;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+  if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
+  if (!strcmp(cmd, "show")) return cmd_show(argc - 2, argv + 2);
+  if (!strcmp(cmd, "models")) return cmd_models();
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+    printf("exosim %s\n", EXO_VERSION_STRING);
+    return 0;
+  }
+  if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "exosim: unknown command '%s'\n\n", cmd);
+  usage(stderr);
+  return EXIT_BAD_INPUT;
+}

@@ -1,0 +1,182 @@
+/* CSV time series and the run record (run.json). Both are written to "NAME.tmp", flushed, synced
+ * and renamed, so a file under its final name is always whole. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exosim/io.h"
+#include "model/model.h"
+
+static exo_status mkdir_p(const char *dir, exo_error *err) {
+  char path[4096];
+  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+    return exo_error_set(err, EXO_ERR_IO, "%s: output path too long", dir);
+  for (char *p = path + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char c = *p;
+      *p = '\0';
+      if (mkdir(path, 0777) && errno != EEXIST)
+        return exo_error_set(err, EXO_ERR_IO, "%s: cannot create output directory: %s", path, strerror(errno));
+      *p = c;
+      if (!c) break;
+    }
+  }
+  struct stat sb;
+  if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
+    return exo_error_set(err, EXO_ERR_IO, "%s: not a directory", dir);
+  return EXO_OK;
+}
+
+exo_status exo_io_prepare_outdir(const char *dir, exo_error *err) {
+  exo_status st = mkdir_p(dir, err);
+  if (st) return st;
+  char path[4200];
+  snprintf(path, sizeof path, "%s/run.json", dir);
+  if (unlink(path) && errno != ENOENT)
+    return exo_error_set(err, EXO_ERR_IO, "%s: cannot remove the previous run record: %s", path, strerror(errno));
+  /* probe that we can write here before any work is done */
+  snprintf(path, sizeof path, "%s/.exosim-write-test", dir);
+  FILE *f = fopen(path, "w");
+  if (!f) return exo_error_set(err, EXO_ERR_IO, "%s: output directory is not writable: %s", dir, strerror(errno));
+  fclose(f);
+  unlink(path);
+  return EXO_OK;
+}
+
+static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t n, exo_error *err) {
+  snprintf(tmp, n, "%s/%s.tmp", dir, name);
+  FILE *f = fopen(tmp, "w");
+  if (!f) exo_error_set(err, EXO_ERR_IO, "%s: cannot write: %s", tmp, strerror(errno));
+  return f;
+}
+
+static exo_status close_and_rename(FILE *f, const char *dir, const char *name, const char *tmp, exo_error *err) {
+  int bad = ferror(f);
+  if (fflush(f)) bad = 1;
+  if (!bad && fsync(fileno(f))) bad = 1;
+  int e = errno;
+  if (fclose(f)) bad = 1, e = errno;
+  if (bad) {
+    unlink(tmp);
+    return exo_error_set(err, EXO_ERR_IO, "%s/%s: write failed: %s", dir, name, strerror(e ? e : EIO));
+  }
+  char final[4200];
+  snprintf(final, sizeof final, "%s/%s", dir, name);
+  if (rename(tmp, final)) {
+    e = errno;
+    unlink(tmp);
+    return exo_error_set(err, EXO_ERR_IO, "%s: cannot rename into place: %s", final, strerror(e));
+  }
+  return EXO_OK;
+}
+
+exo_status exo_io_write_timeseries(const char *dir, const exo_recorder *rec, exo_error *err) {
+  char tmp[4200];
+  FILE *f = open_tmp(dir, "timeseries.csv", tmp, sizeof tmp, err);
+  if (!f) return EXO_ERR_IO;
+  fputs("time_days", f);
+  for (size_t c = 0; c < rec->ncol; c++) fprintf(f, ",%s", rec->names[c]);
+  fputc('\n', f);
+  for (size_t r = 0; r < rec->nrow; r++) {
+    fprintf(f, "%.12g", rec->times[r] / EXO_MINUTES_PER_DAY);
+    const double *v = rec->values + r * rec->ncol;
+    for (size_t c = 0; c < rec->ncol; c++) fprintf(f, ",%.12g", v[c]);
+    fputc('\n', f);
+  }
+  return close_and_rename(f, dir, "timeseries.csv", tmp, err);
+}
+
+void exo_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+    switch (*p) {
+    case '"': fputs("\\\"", f); break;
+    case '\\': fputs("\\\\", f); break;
+    case '\n': fputs("\\n", f); break;
+    case '\r': fputs("\\r", f); break;
+    case '\t': fputs("\\t", f); break;
+    default:
+      if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+      else fputc(*p, f);
+    }
+  }
+  fputc('"', f);
+}
+
+static void json_number(FILE *f, double v) {
+  if (isfinite(v)) fprintf(f, "%.17g", v);
+  else fputs("null", f);
+}
+
+exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_error *err) {
+  char tmp[4200];
+  FILE *f = open_tmp(dir, "run.json", tmp, sizeof tmp, err);
+  if (!f) return EXO_ERR_IO;
+  const exo_model *m = in->model;
+  fprintf(f, "{\n  \"exosim_version\": ");
+  exo_json_string(f, in->version);
+  if (m) {
+    fprintf(f, ",\n  \"model\": {\"name\": ");
+    exo_json_string(f, m->name);
+    fprintf(f, ", \"source\": ");
+    exo_json_string(f, m->source_path);
+    fprintf(f, ", \"sha256\": ");
+    exo_json_string(f, m->hash);
+    fprintf(f, "},\n  \"engine\": \"systemic\",\n  \"end_days\": ");
+    json_number(f, in->end_days);
+    fprintf(f, ",\n  \"set\": [");
+    for (int i = 0; i < in->nsets; i++) {
+      fputs(i ? ", " : "", f);
+      exo_json_string(f, in->sets[i]);
+    }
+    fprintf(f, "],\n  \"parameters\": {");
+    for (int i = 0; i < m->nparam; i++) {
+      char dim[64];
+      exo_dim_format(m->params[i].dim, dim, sizeof dim);
+      fprintf(f, "%s\n    ", i ? "," : "");
+      exo_json_string(f, m->params[i].name);
+      fprintf(f, ": {\"value\": ");
+      json_number(f, m->params[i].value);
+      fprintf(f, ", \"dimension\": ");
+      exo_json_string(f, dim);
+      fprintf(f, ", \"as_written\": ");
+      exo_json_string(f, m->params[i].written);
+      fprintf(f, "}");
+    }
+    fprintf(f, "\n  },\n  \"internal_units\": {\"length\": \"um\", \"time\": \"min\", \"amount\": \"count\", \"mass\": \"ng\"},\n");
+    fprintf(f, "  \"processes\": {");
+    for (int i = 0; i < m->nproc; i++) {
+      fprintf(f, "%s\n    ", i ? "," : "");
+      exo_json_string(f, m->procs[i].name);
+      fprintf(f, ": %s", m->procs[i].enabled ? "\"on\"" : "\"off\"");
+    }
+    fprintf(f, "\n  },\n");
+  } else {
+    fprintf(f, ",\n");
+  }
+  if (in->stats) {
+    const exo_solver_stats *s = in->stats;
+    fprintf(f,
+            "  \"solver\": {\"method\": \"CVODE BDF, Newton\", \"linear_solver\": \"%s\", \"band_lower\": %d, "
+            "\"band_upper\": %d, \"rtol\": %.17g, \"atol\": %.17g, \"steps\": %ld, \"rhs_evals\": %ld, "
+            "\"rhs_evals_jacobian\": %ld, \"jacobian_evals\": %ld, \"linear_setups\": %ld, \"newton_iters\": %ld, "
+            "\"newton_conv_fails\": %ld, \"error_test_fails\": %ld, \"reinits\": %ld, \"events_applied\": %ld},\n",
+            s->linear_solver, s->band_lower, s->band_upper, s->rtol, s->atol, s->steps, s->rhs_evals,
+            s->rhs_evals_jacobian, s->jac_evals, s->lin_setups, s->newton_iters, s->newton_conv_fails,
+            s->err_test_fails, s->reinits, s->events_applied);
+  }
+  fprintf(f, "  \"wall_seconds\": ");
+  json_number(f, in->wall_seconds);
+  if (in->reason) {
+    fprintf(f, ",\n  \"reason\": ");
+    exo_json_string(f, in->reason);
+  }
+  fprintf(f, ",\n  \"status\": ");
+  exo_json_string(f, in->status);
+  fprintf(f, "\n}\n");
+  return close_and_rename(f, dir, "run.json", tmp, err);
+}

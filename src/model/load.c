@@ -1,0 +1,1265 @@
+/* Model-file loader: YAML (libfyaml) to exo_model, with every mistake reported as
+ * "FILE:LINE:COL: message". Sections are read in a fixed order whatever their order in the file:
+ * simulation, compartments, species (populations, vesicles, molecules), parameters, outputs,
+ * processes, events, so that later sections can refer to names from earlier ones. */
+#include <ctype.h>
+#include <errno.h>
+#include <libfyaml.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fault.h"
+#include "core/sha256.h"
+#include "core/strutil.h"
+#include "model/builtin.h"
+#include "model/model.h"
+
+#define MAX_FILE_BYTES (64L << 20)
+
+typedef struct loader {
+  exo_model *m;
+  const char *file;
+  exo_error *err;
+} loader;
+
+static exo_status lerr(loader *L, exo_pos p, exo_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static exo_status lerr(loader *L, exo_pos p, exo_status st, const char *fmt, ...) {
+  char msg[EXO_ERROR_MSG_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (p.line > 0)
+    return exo_error_set(L->err, st, "%s:%d:%d: %s", L->file, p.line, p.col, msg);
+  return exo_error_set(L->err, st, "%s: %s", L->file, msg);
+}
+
+static exo_status nomem(loader *L) { return exo_error_set(L->err, EXO_ERR_NOMEM, "%s: out of memory", L->file); }
+
+/* --- YAML helpers --------------------------------------------------------------------------- */
+
+static exo_pos node_pos(struct fy_node *n, exo_pos fallback) {
+  if (n && fy_node_get_type(n) == FYNT_SCALAR) {
+    struct fy_token *t = fy_node_get_scalar_token(n);
+    const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
+    if (mk) return (exo_pos){mk->line + 1, mk->column + 1};
+  }
+  if (n && fy_node_get_type(n) == FYNT_MAPPING) {
+    void *it = NULL;
+    struct fy_node_pair *pr = fy_node_mapping_iterate(n, &it);
+    if (pr) return node_pos(fy_node_pair_key(pr), fallback);
+  }
+  if (n && fy_node_get_type(n) == FYNT_SEQUENCE) {
+    void *it = NULL;
+    struct fy_node *first = fy_node_sequence_iterate(n, &it);
+    if (first) return node_pos(first, fallback);
+  }
+  return fallback;
+}
+
+static bool is_quoted(struct fy_node *n) {
+  enum fy_node_style s = fy_node_get_style(n);
+  return s == FYNS_SINGLE_QUOTED || s == FYNS_DOUBLE_QUOTED;
+}
+
+static const char *type_name(struct fy_node *n) {
+  if (!n) return "nothing";
+  switch (fy_node_get_type(n)) {
+  case FYNT_SCALAR: return "a single value";
+  case FYNT_SEQUENCE: return "a list";
+  case FYNT_MAPPING: return "a mapping";
+  }
+  return "something else";
+}
+
+/* The scalar text of n copied into the arena, or an error naming what was expected. */
+static exo_status scalar(loader *L, struct fy_node *n, exo_pos at, const char *what, const char **out) {
+  if (!n || fy_node_get_type(n) != FYNT_SCALAR)
+    return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "%s must be a single value, not %s", what, type_name(n));
+  size_t len;
+  const char *s = fy_node_get_scalar(n, &len);
+  if (!s) return lerr(L, at, EXO_ERR_MODEL, "%s has no value", what);
+  if (memchr(s, '\0', len)) return lerr(L, node_pos(n, at), EXO_ERR_SYNTAX, "%s contains a NUL byte", what);
+  *out = exo_arena_strndup(&L->m->arena, s, len);
+  return *out ? EXO_OK : nomem(L);
+}
+
+static exo_status expect_type(loader *L, struct fy_node *n, exo_pos at, enum fy_node_type t, const char *what) {
+  if (n && fy_node_get_type(n) == t) return EXO_OK;
+  const char *want = t == FYNT_MAPPING ? "a mapping (name: value lines)" : t == FYNT_SEQUENCE ? "a list" : "a value";
+  return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "%s must be %s, not %s", what, want, type_name(n));
+}
+
+/* Checks every key of map against the allowed ones; an unknown key is reported with the nearest
+ * valid key. */
+static exo_status check_keys(loader *L, struct fy_node *map, const char *const *allowed, size_t n, const char *where) {
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(map, &it))) {
+    struct fy_node *k = fy_node_pair_key(pr);
+    exo_pos kp = node_pos(k, (exo_pos){0, 0});
+    if (!k || fy_node_get_type(k) != FYNT_SCALAR) return lerr(L, kp, EXO_ERR_MODEL, "keys in %s must be plain names", where);
+    size_t len;
+    const char *ks = fy_node_get_scalar(k, &len);
+    char key[128];
+    snprintf(key, sizeof key, "%.*s", (int)(len < 127 ? len : 127), ks ? ks : "");
+    bool ok = false;
+    for (size_t i = 0; i < n && !ok; i++) ok = !strcmp(key, allowed[i]);
+    if (ok) continue;
+    const char *sug = exo_nearest(key, allowed, n);
+    if (sug) return lerr(L, kp, EXO_ERR_MODEL, "unknown key '%s' in %s (did you mean '%s'?)", key, where, sug);
+    char list[400] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+      int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", allowed[i]);
+      if (w < 0 || (size_t)w >= sizeof list - used) break;
+      used += (size_t)w;
+    }
+    return lerr(L, kp, EXO_ERR_MODEL, "unknown key '%s' in %s (valid keys: %s)", key, where, list);
+  }
+  return EXO_OK;
+}
+
+static struct fy_node *get(struct fy_node *map, const char *key) {
+  if (!map || fy_node_get_type(map) != FYNT_MAPPING) return NULL;
+  return fy_node_mapping_lookup_by_string(map, key, FY_NT);
+}
+
+/* Position of the key 'key' in map (for "missing" and whole-value messages). */
+static exo_pos key_pos(struct fy_node *map, const char *key, exo_pos fallback) {
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(map, &it))) {
+    struct fy_node *k = fy_node_pair_key(pr);
+    size_t len;
+    const char *ks = k ? fy_node_get_scalar(k, &len) : NULL;
+    if (ks && strlen(key) == len && !memcmp(ks, key, len)) return node_pos(k, fallback);
+  }
+  return fallback;
+}
+
+static const char *pair_key(loader *L, struct fy_node_pair *pr) {
+  size_t len;
+  struct fy_node *k = fy_node_pair_key(pr);
+  const char *s = k && fy_node_get_type(k) == FYNT_SCALAR ? fy_node_get_scalar(k, &len) : NULL;
+  return s ? exo_arena_strndup(&L->m->arena, s, len) : NULL;
+}
+
+/* --- values --------------------------------------------------------------------------------- */
+
+static void dim_str(exo_dim d, char *buf, size_t n) { exo_dim_format(d, buf, n); }
+
+static const char *unit_example(exo_dim d) {
+  static const struct {
+    exo_dim d;
+    const char *ex;
+  } ex[] = {{{{0, -1, 0, 0}}, "0.1 /day"}, {{{0, 1, 0, 0}}, "7 days"}, {{{0, 0, 1, 0}}, "1e6 cells"},
+            {{{0, -1, 1, 0}}, "1e4 cells/day"}, {{{0, -1, -1, 0}}, "1e-9 /(cell*day)"},
+            {{{3, 0, 0, 0}}, "1 mL"}, {{{2, -1, 0, 0}}, "1e5 um^2/min"}};
+  for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++)
+    if (exo_dim_eq(d, ex[i].d)) return ex[i].ex;
+  return NULL;
+}
+
+enum { ALLOW_NEGATIVE = 1, ALLOW_ZERO_ONLY_POSITIVE = 2 };
+
+/* Reads a number with an optional unit and checks it has dimension want. */
+static exo_status quantity(loader *L, struct fy_node *n, exo_pos at, exo_dim want, int flags,
+                           const char *what, double *out, const char **written) {
+  const char *text;
+  exo_status st = scalar(L, n, at, what, &text);
+  if (st) return st;
+  exo_pos p = node_pos(n, at);
+  exo_quantity q;
+  exo_error e2;
+  if ((st = exo_quantity_parse(text, &q, &e2))) return lerr(L, p, st, "%s: %s", what, e2.msg);
+  char dw[64], dg[64];
+  dim_str(want, dw, sizeof dw);
+  if (!q.has_unit && !exo_dim_is_none(want)) {
+    const char *ex = unit_example(want);
+    return lerr(L, p, EXO_ERR_UNIT, "%s needs a unit: expected %s%s%s%s", what, dw, ex ? " (e.g. '" : "",
+                ex ? ex : "", ex ? "')" : "");
+  }
+  if (!exo_dim_eq(q.dim, want)) {
+    dim_str(q.dim, dg, sizeof dg);
+    return lerr(L, p, EXO_ERR_UNIT, "%s: expected %s, got %s ('%s')", what, dw, dg, text);
+  }
+  if (!(flags & ALLOW_NEGATIVE) && q.value < 0)
+    return lerr(L, p, EXO_ERR_MODEL, "%s must not be negative (got '%s')", what, text);
+  if ((flags & ALLOW_ZERO_ONLY_POSITIVE) && q.value <= 0)
+    return lerr(L, p, EXO_ERR_MODEL, "%s must be positive (got '%s')", what, text);
+  *out = q.value;
+  if (written) *written = text;
+  return EXO_OK;
+}
+
+/* A quantity whose unit decides its dimension (parameters). */
+static exo_status free_quantity(loader *L, struct fy_node *n, exo_pos at, const char *what, exo_quantity *q,
+                                const char **written) {
+  const char *text;
+  exo_status st = scalar(L, n, at, what, &text);
+  if (st) return st;
+  exo_pos p = node_pos(n, at);
+  exo_error e2;
+  if ((st = exo_quantity_parse(text, q, &e2))) return lerr(L, p, st, "%s: %s", what, e2.msg);
+  if (q->value < 0) return lerr(L, p, EXO_ERR_MODEL, "%s must not be negative (got '%s')", what, text);
+  *written = text;
+  return EXO_OK;
+}
+
+static exo_status boolean(loader *L, struct fy_node *n, exo_pos at, const char *what, bool *out) {
+  const char *t;
+  exo_status st = scalar(L, n, at, what, &t);
+  if (st) return st;
+  if (!strcmp(t, "true") || !strcmp(t, "on") || !strcmp(t, "yes")) *out = true;
+  else if (!strcmp(t, "false") || !strcmp(t, "off") || !strcmp(t, "no")) *out = false;
+  else return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "%s must be true or false (or on/off), not '%s'", what, t);
+  return EXO_OK;
+}
+
+static exo_status plain_number(loader *L, struct fy_node *n, exo_pos at, const char *what, double lo, double hi,
+                               double *out) {
+  double v = 0;
+  exo_status st = quantity(L, n, at, exo_dim_none(), ALLOW_NEGATIVE, what, &v, NULL);
+  if (st) return st;
+  if (v < lo || v > hi) return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "%s must be between %g and %g (got %g)", what, lo, hi, v);
+  *out = v;
+  return EXO_OK;
+}
+
+/* --- names ---------------------------------------------------------------------------------- */
+
+static const char *const reserved[] = {"time", "t", "exp", "log", "ln", "log10", "sqrt", "abs",
+                                       "pow", "min", "max", "hill", "mech", "initial", "solver"};
+
+/* Every name a model declares lives in one namespace (so an expression is never ambiguous). */
+static exo_status check_new_name(loader *L, const char *name, exo_pos p, const char *what) {
+  if (!exo_is_identifier(name))
+    return lerr(L, p, EXO_ERR_MODEL,
+                "%s name '%s' is not valid: use letters, digits and '_' and start with a letter "
+                "(e.g. 'PD_L1' rather than 'PD-L1')", what, name);
+  for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
+    if (!strcmp(name, reserved[i])) return lerr(L, p, EXO_ERR_MODEL, "'%s' is a reserved word and cannot name a %s", name, what);
+  exo_model *m = L->m;
+  for (int i = 0; i < m->ncomp; i++)
+    if (!strcmp(m->comps[i].name, name))
+      return lerr(L, p, EXO_ERR_MODEL, "duplicate name '%s': already a compartment (line %d)", name, m->comps[i].pos.line);
+  for (int i = 0; i < m->nstate; i++)
+    if (!strcmp(m->states[i].species, name))
+      return lerr(L, p, EXO_ERR_MODEL, "duplicate name '%s': already a %s (line %d)", name,
+                  exo_kind_name(m->states[i].kind), m->states[i].pos.line);
+  for (int i = 0; i < m->nparam; i++)
+    if (!m->params[i].owner && !strcmp(m->params[i].name, name))
+      return lerr(L, p, EXO_ERR_MODEL, "duplicate name '%s': already a parameter (line %d)", name, m->params[i].pos.line);
+  for (int i = 0; i < m->noutput; i++)
+    if (!strcmp(m->outputs[i].name, name))
+      return lerr(L, p, EXO_ERR_MODEL, "duplicate name '%s': already an output (line %d)", name, m->outputs[i].pos.line);
+  for (int i = 0; i < m->nproc; i++)
+    if (!strcmp(m->procs[i].name, name))
+      return lerr(L, p, EXO_ERR_MODEL, "duplicate name '%s': already a process (line %d)", name, m->procs[i].pos.line);
+  return EXO_OK;
+}
+
+int exo_model_find_param(const exo_model *m, const char *name) {
+  for (int i = 0; i < m->nparam; i++)
+    if (!strcmp(m->params[i].name, name)) return i;
+  return -1;
+}
+
+int exo_model_find_process(const exo_model *m, const char *name) {
+  for (int i = 0; i < m->nproc; i++)
+    if (!strcmp(m->procs[i].name, name)) return i;
+  return -1;
+}
+
+int exo_model_find_state(const exo_model *m, const char *name) {
+  int found = -1, count = 0;
+  for (int i = 0; i < m->nstate; i++) {
+    if (!strcmp(m->states[i].column, name)) return i;
+    if (!strcmp(m->states[i].species, name)) {
+      found = i;
+      count++;
+    }
+  }
+  return count == 1 ? found : count > 1 ? -2 : -1;
+}
+
+static int find_output(const exo_model *m, const char *name) {
+  for (int i = 0; i < m->noutput; i++)
+    if (!strcmp(m->outputs[i].name, name)) return i;
+  return -1;
+}
+
+const char *exo_kind_name(exo_species_kind k) {
+  return k == EXO_KIND_CELLS ? "population" : k == EXO_KIND_VESICLES ? "vesicle pool" : "molecule species";
+}
+
+/* Symbol resolution for expressions. Outputs are visible once parsed (m->noutput grows as they
+ * are read), so an output can use earlier outputs but never itself or a later one. */
+static int resolve_symbol(void *ctx, const char *name, exo_symref *out) {
+  const exo_model *m = ctx;
+  if (!strcmp(name, "time") || !strcmp(name, "t")) {
+    *out = (exo_symref){EXO_SYM_TIME, 0, exo_dim_base(EXO_DIM_TIME, 1)};
+    return 1;
+  }
+  int i = exo_model_find_state(m, name);
+  if (i >= 0) {
+    *out = (exo_symref){EXO_SYM_STATE, i, exo_dim_base(EXO_DIM_COUNT, 1)};
+    return 1;
+  }
+  if ((i = exo_model_find_param(m, name)) >= 0) {
+    *out = (exo_symref){EXO_SYM_PARAM, i, m->params[i].dim};
+    return 1;
+  }
+  if ((i = find_output(m, name)) >= 0 && m->outputs[i].expr) {
+    *out = (exo_symref){EXO_SYM_OUTPUT, i, m->outputs[i].expr->dim};
+    return 1;
+  }
+  return 0;
+}
+
+static const char *suggest_symbol(void *ctx, const char *name) {
+  const exo_model *m = ctx;
+  const char *cands[512];
+  size_t n = 0;
+  for (int i = 0; i < m->nstate && n < 500; i++) {
+    cands[n++] = m->states[i].column;
+    cands[n++] = m->states[i].species;
+  }
+  for (int i = 0; i < m->nparam && n < 510; i++) cands[n++] = m->params[i].name;
+  for (int i = 0; i < m->noutput && n < 511; i++)
+    if (m->outputs[i].expr) cands[n++] = m->outputs[i].name;
+  if (n < 512) cands[n++] = "time";
+  return exo_nearest(name, cands, n);
+}
+
+/* Parses an expression held in node n; an error points at its exact column. */
+static exo_status expression(loader *L, struct fy_node *n, exo_pos at, const char *what, const char **text_out,
+                             exo_expr **out) {
+  const char *text;
+  exo_status st = scalar(L, n, at, what, &text);
+  if (st) return st;
+  exo_pos p = node_pos(n, at);
+  int epos;
+  exo_error e2;
+  st = exo_expr_parse(&L->m->arena, text, resolve_symbol, suggest_symbol, L->m, out, &epos, &e2);
+  if (st == EXO_ERR_NOMEM) return nomem(L);
+  if (st) {
+    /* column of the offending character, when the expression sits on one line */
+    int col = p.col + (is_quoted(n) ? 1 : 0) + epos;
+    for (int i = 0; i < epos; i++)
+      if (text[i] == '\n') col = p.col;
+    return lerr(L, (exo_pos){p.line, col}, st, "in %s \"%s\": %s", what, text, e2.msg);
+  }
+  if (text_out) *text_out = text;
+  return EXO_OK;
+}
+
+/* --- sections ------------------------------------------------------------------------------- */
+
+static exo_status read_simulation(loader *L, struct fy_node *sim, exo_pos at) {
+  exo_solver_settings *s = &L->m->solver;
+  if (!sim) return EXO_OK;
+  exo_status st;
+  if ((st = expect_type(L, sim, at, FYNT_MAPPING, "'simulation'"))) return st;
+  static const char *const keys[] = {"days", "end", "output_every", "rtol", "atol", "max_steps", "linear_solver"};
+  if ((st = check_keys(L, sim, keys, sizeof keys / sizeof keys[0], "'simulation'"))) return st;
+  struct fy_node *n;
+  if ((n = get(sim, "days"))) {
+    double d = 0;
+    if ((st = plain_number(L, n, at, "simulation.days", 0, 1e7, &d))) return st;
+    s->end_time = d * EXO_MINUTES_PER_DAY;
+  }
+  if ((n = get(sim, "end")))
+    if ((st = quantity(L, n, at, exo_dim_base(EXO_DIM_TIME, 1), 0, "simulation.end", &s->end_time, NULL))) return st;
+  if ((n = get(sim, "output_every")))
+    if ((st = quantity(L, n, at, exo_dim_base(EXO_DIM_TIME, 1), ALLOW_ZERO_ONLY_POSITIVE, "simulation.output_every",
+                       &s->output_every, NULL)))
+      return st;
+  if ((n = get(sim, "rtol")) && (st = plain_number(L, n, at, "simulation.rtol", 1e-15, 0.5, &s->rtol))) return st;
+  if ((n = get(sim, "atol")) && (st = plain_number(L, n, at, "simulation.atol", 1e-300, 1e12, &s->atol))) return st;
+  if ((n = get(sim, "atol")) && s->atol <= 0) return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "simulation.atol must be positive");
+  if ((n = get(sim, "max_steps"))) {
+    double v = 0;
+    if ((st = plain_number(L, n, at, "simulation.max_steps", 1, 1e9, &v))) return st;
+    s->max_steps = (long)v;
+  }
+  if ((n = get(sim, "linear_solver"))) {
+    const char *t;
+    if ((st = scalar(L, n, at, "simulation.linear_solver", &t))) return st;
+    if (!strcmp(t, "auto")) s->linsolver = EXO_LINSOL_AUTO;
+    else if (!strcmp(t, "dense")) s->linsolver = EXO_LINSOL_DENSE;
+    else if (!strcmp(t, "band")) s->linsolver = EXO_LINSOL_BAND;
+    else return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "simulation.linear_solver must be auto, dense or band, not '%s'", t);
+  }
+  return EXO_OK;
+}
+
+static exo_status read_compartments(loader *L, struct fy_node *sec, exo_pos at) {
+  exo_status st;
+  if ((st = expect_type(L, sec, at, FYNT_MAPPING, "'compartments'"))) return st;
+  int n = fy_node_mapping_item_count(sec);
+  if (n == 0) return lerr(L, at, EXO_ERR_MODEL, "'compartments' is empty: a model needs at least one compartment");
+  exo_model *m = L->m;
+  m->comps = exo_arena_alloc(&m->arena, (size_t)n * sizeof *m->comps);
+  if (!m->comps) return nomem(L);
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(sec, &it))) {
+    const char *name = pair_key(L, pr);
+    exo_pos kp = node_pos(fy_node_pair_key(pr), at);
+    if (!name) return lerr(L, kp, EXO_ERR_MODEL, "compartment names must be plain names");
+    if ((st = check_new_name(L, name, kp, "compartment"))) return st;
+    struct fy_node *v = fy_node_pair_value(pr), *vol = v;
+    char what[160];
+    snprintf(what, sizeof what, "volume of compartment '%s'", name);
+    if (v && fy_node_get_type(v) == FYNT_MAPPING) {
+      static const char *const keys[] = {"volume", "description"};
+      char where[160];
+      snprintf(where, sizeof where, "compartment '%s'", name);
+      if ((st = check_keys(L, v, keys, 2, where))) return st;
+      vol = get(v, "volume");
+      if (!vol) return lerr(L, kp, EXO_ERR_MODEL, "compartment '%s' has no 'volume'", name);
+    }
+    exo_compartment *c = &m->comps[m->ncomp];
+    c->name = name;
+    c->pos = kp;
+    if ((st = quantity(L, vol, kp, exo_dim_base(EXO_DIM_LENGTH, 3), ALLOW_ZERO_ONLY_POSITIVE, what, &c->volume, NULL)))
+      return st;
+    m->ncomp++;
+  }
+  return EXO_OK;
+}
+
+static int find_comp(const exo_model *m, const char *name) {
+  for (int i = 0; i < m->ncomp; i++)
+    if (!strcmp(m->comps[i].name, name)) return i;
+  return -1;
+}
+
+static exo_status comp_ref(loader *L, struct fy_node *n, exo_pos at, const char *what, int *out) {
+  const char *name;
+  exo_status st = scalar(L, n, at, what, &name);
+  if (st) return st;
+  *out = find_comp(L->m, name);
+  if (*out >= 0) return EXO_OK;
+  const char *cands[256];
+  size_t k = 0;
+  for (int i = 0; i < L->m->ncomp && k < 256; i++) cands[k++] = L->m->comps[i].name;
+  const char *sug = exo_nearest(name, cands, k);
+  if (sug) return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "unknown compartment '%s' (did you mean '%s'?)", name, sug);
+  return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "unknown compartment '%s'", name);
+}
+
+/* An initial amount: a count, or a concentration (count per volume) times the compartment's
+ * volume. */
+static exo_status initial_amount(loader *L, struct fy_node *n, exo_pos at, int comp, const char *what, double *out) {
+  const char *text;
+  exo_status st = scalar(L, n, at, what, &text);
+  if (st) return st;
+  exo_quantity q;
+  exo_error e2;
+  exo_pos p = node_pos(n, at);
+  if ((st = exo_quantity_parse(text, &q, &e2))) return lerr(L, p, st, "%s: %s", what, e2.msg);
+  exo_dim conc = exo_dim_div(exo_dim_base(EXO_DIM_COUNT, 1), exo_dim_base(EXO_DIM_LENGTH, 3));
+  if (q.value < 0) return lerr(L, p, EXO_ERR_MODEL, "%s must not be negative (got '%s')", what, text);
+  if (!q.has_unit) return lerr(L, p, EXO_ERR_UNIT, "%s needs a unit: expected count (e.g. '1e6 cells') or count/length^3 (e.g. '5 nM')", what);
+  if (exo_dim_eq(q.dim, exo_dim_base(EXO_DIM_COUNT, 1))) *out = q.value;
+  else if (exo_dim_eq(q.dim, conc)) *out = q.value * L->m->comps[comp].volume;
+  else {
+    char dg[64];
+    dim_str(q.dim, dg, sizeof dg);
+    return lerr(L, p, EXO_ERR_UNIT, "%s: expected count or count/length^3, got %s ('%s')", what, dg, text);
+  }
+  return EXO_OK;
+}
+
+static exo_status read_species(loader *L, struct fy_node *sec, exo_pos at, exo_species_kind kind, const char *secname) {
+  exo_status st;
+  if ((st = expect_type(L, sec, at, FYNT_MAPPING, secname))) return st;
+  exo_model *m = L->m;
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(sec, &it))) {
+    const char *name = pair_key(L, pr);
+    exo_pos kp = node_pos(fy_node_pair_key(pr), at);
+    if (!name) return lerr(L, kp, EXO_ERR_MODEL, "names in %s must be plain names", secname);
+    if ((st = check_new_name(L, name, kp, exo_kind_name(kind)))) return st;
+    struct fy_node *v = fy_node_pair_value(pr);
+    char where[160];
+    snprintf(where, sizeof where, "%s '%s'", exo_kind_name(kind), name);
+    if ((st = expect_type(L, v, kp, FYNT_MAPPING, where))) return st;
+    static const char *const keys[] = {"compartment", "compartments", "initial", "role", "description"};
+    if ((st = check_keys(L, v, keys, sizeof keys / sizeof keys[0], where))) return st;
+    struct fy_node *c1 = get(v, "compartment"), *cs = get(v, "compartments"), *init = get(v, "initial"),
+                   *role = get(v, "role");
+    if (!c1 == !cs)
+      return lerr(L, kp, EXO_ERR_MODEL, "%s needs exactly one of 'compartment: NAME' or 'compartments: [A, B]'", where);
+    bool tumour = false;
+    if (role) {
+      const char *r;
+      if ((st = scalar(L, role, kp, "role", &r))) return st;
+      if (!strcmp(r, "tumour") || !strcmp(r, "tumor")) tumour = true;
+      else if (strcmp(r, "immune") && strcmp(r, "other"))
+        return lerr(L, node_pos(role, kp), EXO_ERR_MODEL, "role must be tumour, immune or other, not '%s'", r);
+    }
+    int comps[64], nc = 0;
+    if (c1) {
+      if ((st = comp_ref(L, c1, kp, "compartment", &comps[0]))) return st;
+      nc = 1;
+    } else {
+      if ((st = expect_type(L, cs, kp, FYNT_SEQUENCE, "'compartments'"))) return st;
+      void *it2 = NULL;
+      struct fy_node *cn;
+      while ((cn = fy_node_sequence_iterate(cs, &it2))) {
+        if (nc == 64) return lerr(L, node_pos(cn, kp), EXO_ERR_MODEL, "too many compartments for one species (max 64)");
+        if ((st = comp_ref(L, cn, kp, "compartment", &comps[nc]))) return st;
+        for (int j = 0; j < nc; j++)
+          if (comps[j] == comps[nc]) return lerr(L, node_pos(cn, kp), EXO_ERR_MODEL, "compartment listed twice for '%s'", name);
+        nc++;
+      }
+      if (nc == 0) return lerr(L, kp, EXO_ERR_MODEL, "'compartments' of '%s' is empty", name);
+    }
+    exo_state *grown = exo_arena_grow(&m->arena, m->states, (size_t)m->nstate, (size_t)(m->nstate + nc), sizeof *grown);
+    if (!grown) return nomem(L);
+    m->states = grown;
+    for (int j = 0; j < nc; j++) {
+      exo_state *s = &m->states[m->nstate];
+      s->species = name;
+      s->compartment = comps[j];
+      s->kind = kind;
+      s->tumour = tumour;
+      s->pos = kp;
+      size_t cl = strlen(m->comps[comps[j]].name) + strlen(name) + 2;
+      char *col = exo_arena_alloc(&m->arena, cl);
+      if (!col) return nomem(L);
+      snprintf(col, cl, "%s.%s", m->comps[comps[j]].name, name);
+      s->column = col;
+      if (init) {
+        struct fy_node *iv = init;
+        char what[200];
+        snprintf(what, sizeof what, "initial value of '%s'", col);
+        if (fy_node_get_type(init) == FYNT_MAPPING) {
+          iv = get(init, m->comps[comps[j]].name);
+          /* every key of the mapping must be one of the species' compartments */
+          const char *cn[64];
+          for (int k = 0; k < nc; k++) cn[k] = m->comps[comps[k]].name;
+          if ((st = check_keys(L, init, cn, (size_t)nc, "'initial' (keys are compartments)"))) return st;
+        }
+        if (iv && (st = initial_amount(L, iv, kp, comps[j], what, &s->initial))) return st;
+      }
+      m->nstate++;
+    }
+  }
+  return EXO_OK;
+}
+
+static exo_status add_param(loader *L, const char *name, double v, exo_dim d, const char *written, const char *owner,
+                            exo_pos p, int *index) {
+  exo_model *m = L->m;
+  exo_param *g = exo_arena_grow(&m->arena, m->params, (size_t)m->nparam, (size_t)m->nparam + 1, sizeof *g);
+  if (!g) return nomem(L);
+  m->params = g;
+  g[m->nparam] = (exo_param){name, v, d, written, owner, p};
+  if (index) *index = m->nparam;
+  m->nparam++;
+  return EXO_OK;
+}
+
+static exo_status read_parameters(loader *L, struct fy_node *sec, exo_pos at) {
+  exo_status st;
+  if ((st = expect_type(L, sec, at, FYNT_MAPPING, "'parameters'"))) return st;
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(sec, &it))) {
+    const char *name = pair_key(L, pr);
+    exo_pos kp = node_pos(fy_node_pair_key(pr), at);
+    if (!name) return lerr(L, kp, EXO_ERR_MODEL, "parameter names must be plain names");
+    if ((st = check_new_name(L, name, kp, "parameter"))) return st;
+    struct fy_node *v = fy_node_pair_value(pr);
+    char what[160];
+    snprintf(what, sizeof what, "parameter '%s'", name);
+    if (v && fy_node_get_type(v) == FYNT_MAPPING) {
+      static const char *const keys[] = {"value", "description", "source", "status"};
+      if ((st = check_keys(L, v, keys, sizeof keys / sizeof keys[0], what))) return st;
+      struct fy_node *s = get(v, "status");
+      if (s) {
+        const char *t;
+        if ((st = scalar(L, s, kp, "status", &t))) return st;
+        if (strcmp(t, "SEEN") && strcmp(t, "UNVERIFIED") && strcmp(t, "assumed"))
+          return lerr(L, node_pos(s, kp), EXO_ERR_MODEL, "status of %s must be SEEN, UNVERIFIED or assumed, not '%s'", what, t);
+      }
+      v = get(v, "value");
+      if (!v) return lerr(L, kp, EXO_ERR_MODEL, "%s has no 'value'", what);
+    }
+    exo_quantity q;
+    const char *written = NULL;
+    if ((st = free_quantity(L, v, kp, what, &q, &written))) return st;
+    if ((st = add_param(L, name, q.value, q.dim, written, NULL, kp, NULL))) return st;
+  }
+  return EXO_OK;
+}
+
+static exo_status read_outputs(loader *L, struct fy_node *sec, exo_pos at) {
+  exo_status st;
+  if ((st = expect_type(L, sec, at, FYNT_MAPPING, "'outputs'"))) return st;
+  exo_model *m = L->m;
+  int n = fy_node_mapping_item_count(sec);
+  m->outputs = exo_arena_alloc(&m->arena, (size_t)(n ? n : 1) * sizeof *m->outputs);
+  if (!m->outputs) return nomem(L);
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(sec, &it))) {
+    const char *name = pair_key(L, pr);
+    exo_pos kp = node_pos(fy_node_pair_key(pr), at);
+    if (!name) return lerr(L, kp, EXO_ERR_MODEL, "output names must be plain names");
+    if ((st = check_new_name(L, name, kp, "output"))) return st;
+    exo_output *o = &m->outputs[m->noutput];
+    o->name = name;
+    o->pos = kp;
+    char what[160];
+    snprintf(what, sizeof what, "output '%s'", name);
+    /* parse before counting it in, so it cannot refer to itself */
+    exo_expr *e;
+    if ((st = expression(L, fy_node_pair_value(pr), kp, what, &o->text, &e))) return st;
+    o->expr = e;
+    m->noutput++;
+  }
+  return EXO_OK;
+}
+
+/* --- processes ------------------------------------------------------------------------------ */
+
+typedef struct proc_ctx {
+  loader *L;
+  struct fy_node *map;
+  exo_process *p;
+  exo_pos pos;
+  char text[2048]; /* the rate expression being composed */
+} proc_ctx;
+
+/* A state named by a process field ("target: T"); species in several compartments need
+ * "compartment.species". */
+static exo_status state_ref(loader *L, struct fy_node *n, exo_pos at, const char *what, int *out) {
+  const char *name;
+  exo_status st = scalar(L, n, at, what, &name);
+  if (st) return st;
+  exo_pos p = node_pos(n, at);
+  int i = exo_model_find_state(L->m, name);
+  if (i == -2)
+    return lerr(L, p, EXO_ERR_MODEL, "%s '%s' lives in several compartments: write COMPARTMENT.%s", what, name, name);
+  if (i < 0) {
+    const char *sug = suggest_symbol(L->m, name);
+    if (sug) return lerr(L, p, EXO_ERR_MODEL, "%s: unknown population, vesicle pool or molecule '%s' (did you mean '%s'?)", what, name, sug);
+    return lerr(L, p, EXO_ERR_MODEL, "%s: unknown population, vesicle pool or molecule '%s'", what, name);
+  }
+  *out = i;
+  return EXO_OK;
+}
+
+/* A parameter field of a built-in process: a number with a unit (becomes the hidden parameter
+ * "PROCESS.KEY", settable with --set) or an expression over parameters and states. Returns the
+ * text to splice into the rate expression. */
+static exo_status proc_param(proc_ctx *c, const char *key, exo_dim want, bool required, const char *deflt,
+                             const char **frag) {
+  loader *L = c->L;
+  struct fy_node *n = get(c->map, key);
+  char what[200];
+  snprintf(what, sizeof what, "'%s' of process '%s'", key, c->p->name);
+  if (!n) {
+    if (required) return lerr(L, c->pos, EXO_ERR_MODEL, "process '%s' (kind %s) needs '%s'", c->p->name, c->p->kind, key);
+    *frag = deflt;
+    return EXO_OK;
+  }
+  const char *text;
+  exo_status st = scalar(L, n, c->pos, what, &text);
+  if (st) return st;
+  const char *s = text;
+  while (isspace((unsigned char)*s)) s++;
+  bool numeric = isdigit((unsigned char)*s) || *s == '.' || ((*s == '-' || *s == '+') && (isdigit((unsigned char)s[1]) || s[1] == '.'));
+  if (numeric) {
+    double v = 0;
+    const char *written = NULL;
+    if ((st = quantity(L, n, c->pos, want, 0, what, &v, &written))) return st;
+    size_t len = strlen(c->p->name) + strlen(key) + 2;
+    char *pname = exo_arena_alloc(&L->m->arena, len);
+    if (!pname) return nomem(L);
+    snprintf(pname, len, "%s.%s", c->p->name, key);
+    if ((st = add_param(L, pname, v, want, written, c->p->name, node_pos(n, c->pos), NULL))) return st;
+    *frag = pname;
+    return EXO_OK;
+  }
+  exo_expr *e;
+  if ((st = expression(L, n, c->pos, what, NULL, &e))) return st;
+  if (!e->dim_free && !exo_dim_eq(e->dim, want)) {
+    char dw[64], dg[64];
+    dim_str(want, dw, sizeof dw);
+    dim_str(e->dim, dg, sizeof dg);
+    return lerr(L, node_pos(n, c->pos), EXO_ERR_UNIT, "%s: expected %s, got %s ('%s')", what, dw, dg, text);
+  }
+  size_t len = strlen(text) + 3;
+  char *wrapped = exo_arena_alloc(&L->m->arena, len);
+  if (!wrapped) return nomem(L);
+  snprintf(wrapped, len, "(%s)", text);
+  *frag = wrapped;
+  return EXO_OK;
+}
+
+static exo_status add_stoich(proc_ctx *c, int state, double coef) {
+  exo_process *p = c->p;
+  for (int i = 0; i < p->nstoich; i++)
+    if (p->stoich[i].state == state) {
+      p->stoich[i].coef += coef;
+      return EXO_OK;
+    }
+  exo_stoich *g = exo_arena_grow(&c->L->m->arena, p->stoich, (size_t)p->nstoich, (size_t)p->nstoich + 1, sizeof *g);
+  if (!g) return nomem(c->L);
+  p->stoich = g;
+  g[p->nstoich++] = (exo_stoich){state, coef};
+  return EXO_OK;
+}
+
+/* from/to: a name or a list of names; 'from' loses and 'to' gains one unit per unit of rate. */
+static exo_status stoich_list(proc_ctx *c, const char *key, double coef) {
+  struct fy_node *n = get(c->map, key);
+  if (!n) return EXO_OK;
+  exo_status st;
+  char what[160];
+  snprintf(what, sizeof what, "'%s' of process '%s'", key, c->p->name);
+  int s;
+  if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+    void *it = NULL;
+    struct fy_node *e;
+    while ((e = fy_node_sequence_iterate(n, &it))) {
+      if ((st = state_ref(c->L, e, c->pos, what, &s)) || (st = add_stoich(c, s, coef))) return st;
+    }
+    return EXO_OK;
+  }
+  if ((st = state_ref(c->L, n, c->pos, what, &s))) return st;
+  return add_stoich(c, s, coef);
+}
+
+static exo_status compose(proc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static exo_status compose(proc_ctx *c, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int w = vsnprintf(c->text, sizeof c->text, fmt, ap);
+  va_end(ap);
+  if (w < 0 || (size_t)w >= sizeof c->text)
+    return lerr(c->L, c->pos, EXO_ERR_MODEL, "process '%s': rate expression too long", c->p->name);
+  return EXO_OK;
+}
+
+static const char *col(proc_ctx *c, int state) { return c->L->m->states[state].column; }
+
+static exo_dim D(int l, int t, int n) { return (exo_dim){{(int8_t)l, (int8_t)t, (int8_t)n, 0}}; }
+
+static exo_status build_process(proc_ctx *c) {
+  loader *L = c->L;
+  exo_process *p = c->p;
+  const char *k = p->kind;
+  exo_status st;
+  const char *r = NULL, *K = NULL, *n = NULL;
+  int tgt, src, dst;
+  exo_dim per_time = D(0, -1, 0), count = D(0, 0, 1), count_per_time = D(0, -1, 1);
+#define REQ_STATE(key, var)                                                                     \
+  do {                                                                                          \
+    struct fy_node *nn_ = get(c->map, key);                                                     \
+    if (!nn_) return lerr(L, c->pos, EXO_ERR_MODEL, "process '%s' (kind %s) needs '%s'", p->name, k, key); \
+    char w_[160];                                                                               \
+    snprintf(w_, sizeof w_, "'%s' of process '%s'", key, p->name);                           \
+    if ((st = state_ref(L, nn_, c->pos, w_, &var))) return st;                                   \
+  } while (0)
+
+  if (!strcmp(k, "growth")) {
+    REQ_STATE("target", tgt);
+    const char *law = "exponential";
+    struct fy_node *ln = get(c->map, "law");
+    if (ln && (st = scalar(L, ln, c->pos, "law", &law))) return st;
+    if ((st = proc_param(c, "rate", per_time, true, NULL, &r))) return st;
+    if (!strcmp(law, "exponential")) {
+      if (get(c->map, "capacity"))
+        return lerr(L, key_pos(c->map, "capacity", c->pos), EXO_ERR_MODEL, "exponential growth has no 'capacity' (use law: logistic or gompertz)");
+      st = compose(c, "%s * %s", r, col(c, tgt));
+    } else if (!strcmp(law, "logistic")) {
+      if ((st = proc_param(c, "capacity", count, true, NULL, &K))) return st;
+      st = compose(c, "%s * %s * (1 - %s / %s)", r, col(c, tgt), col(c, tgt), K);
+    } else if (!strcmp(law, "gompertz")) {
+      if ((st = proc_param(c, "capacity", count, true, NULL, &K))) return st;
+      /* r X ln(K/X); X=0 is handled by the positivity clamp (0 * ln(inf) would be NaN) */
+      st = compose(c, "%s * %s * log(%s / max(%s, 1e-300 * %s))", r, col(c, tgt), K, col(c, tgt), K);
+    } else {
+      return lerr(L, node_pos(ln, c->pos), EXO_ERR_MODEL, "growth law must be exponential, logistic or gompertz, not '%s'", law);
+    }
+    if (st || (st = add_stoich(c, tgt, 1))) return st;
+  } else if (!strcmp(k, "mass_action_kill")) {
+    int killer;
+    REQ_STATE("killer", killer);
+    REQ_STATE("target", tgt);
+    if ((st = proc_param(c, "rate", D(0, -1, -1), true, NULL, &r))) return st;
+    if ((st = compose(c, "%s * %s * %s", r, col(c, killer), col(c, tgt))) || (st = add_stoich(c, tgt, -1))) return st;
+  } else if (!strcmp(k, "saturating_kill")) {
+    int killer;
+    REQ_STATE("killer", killer);
+    REQ_STATE("target", tgt);
+    if ((st = proc_param(c, "rate", per_time, true, NULL, &r)) ||
+        (st = proc_param(c, "half_saturation", count, true, NULL, &K)))
+      return st;
+    if ((st = compose(c, "%s * %s * %s / (%s + %s)", r, col(c, killer), col(c, tgt), K, col(c, tgt))) ||
+        (st = add_stoich(c, tgt, -1)))
+      return st;
+  } else if (!strcmp(k, "hill")) {
+    /* rate = k [* per] * hill(signal, half_max, n)   (or 1 - hill for effect: decreases) */
+    struct fy_node *sig = get(c->map, "signal");
+    if (!sig) return lerr(L, c->pos, EXO_ERR_MODEL, "process '%s' (kind hill) needs 'signal'", p->name);
+    exo_expr *se;
+    const char *stext;
+    char w[160];
+    snprintf(w, sizeof w, "'signal' of process '%s'", p->name);
+    if ((st = expression(L, sig, c->pos, w, &stext, &se))) return st;
+    int per = -1;
+    if (get(c->map, "per")) REQ_STATE("per", per);
+    if ((st = proc_param(c, "rate", per >= 0 ? per_time : count_per_time, true, NULL, &r)) ||
+        (st = proc_param(c, "half_max", se->dim, true, NULL, &K)) ||
+        (st = proc_param(c, "hill_power", exo_dim_none(), false, "1", &n)))
+      return st;
+    const char *effect = "increases";
+    struct fy_node *en = get(c->map, "effect");
+    if (en && (st = scalar(L, en, c->pos, "effect", &effect))) return st;
+    bool dec = !strcmp(effect, "decreases");
+    if (!dec && strcmp(effect, "increases"))
+      return lerr(L, node_pos(en, c->pos), EXO_ERR_MODEL, "effect must be increases or decreases, not '%s'", effect);
+    char hterm[1400];
+    snprintf(hterm, sizeof hterm, dec ? "(1 - hill((%s), %s, %s))" : "hill((%s), %s, %s)", stext, K, n);
+    if (per >= 0) st = compose(c, "%s * %s * %s", r, col(c, per), hterm);
+    else st = compose(c, "%s * %s", r, hterm);
+    if (st || (st = stoich_list(c, "from", -1)) || (st = stoich_list(c, "to", 1))) return st;
+    if (p->nstoich == 0) return lerr(L, c->pos, EXO_ERR_MODEL, "process '%s' changes nothing: give 'from' and/or 'to'", p->name);
+  } else if (!strcmp(k, "secretion")) {
+    REQ_STATE("source", src);
+    REQ_STATE("into", dst);
+    if ((st = proc_param(c, "rate", per_time, true, NULL, &r))) return st;
+    if ((st = compose(c, "%s * %s", r, col(c, src))) || (st = add_stoich(c, dst, 1))) return st;
+  } else if (!strcmp(k, "clearance")) {
+    REQ_STATE("target", tgt);
+    if ((st = proc_param(c, "rate", per_time, true, NULL, &r))) return st;
+    if ((st = compose(c, "%s * %s", r, col(c, tgt))) || (st = add_stoich(c, tgt, -1))) return st;
+  } else if (!strcmp(k, "transfer") || !strcmp(k, "conversion")) {
+    REQ_STATE("from", src);
+    REQ_STATE("to", dst);
+    if (src == dst) return lerr(L, key_pos(c->map, "to", c->pos), EXO_ERR_MODEL, "process '%s' moves '%s' into itself", p->name, col(c, src));
+    const exo_state *a = &L->m->states[src], *b = &L->m->states[dst];
+    if (!strcmp(k, "transfer") && strcmp(a->species, b->species))
+      return lerr(L, key_pos(c->map, "to", c->pos), EXO_ERR_MODEL,
+                  "transfer moves one species between compartments, but '%s' and '%s' differ (use kind: conversion)",
+                  a->column, b->column);
+    if (!strcmp(k, "conversion") && a->compartment != b->compartment)
+      return lerr(L, key_pos(c->map, "to", c->pos), EXO_ERR_MODEL,
+                  "conversion turns one species into another within a compartment, but '%s' and '%s' are in different compartments",
+                  a->column, b->column);
+    if ((st = proc_param(c, "rate", per_time, true, NULL, &r))) return st;
+    if ((st = compose(c, "%s * %s", r, col(c, src))) || (st = add_stoich(c, src, -1)) || (st = add_stoich(c, dst, 1)))
+      return st;
+  } else if (!strcmp(k, "influx")) {
+    REQ_STATE("target", tgt);
+    if ((st = proc_param(c, "rate", count_per_time, true, NULL, &r))) return st;
+    if ((st = compose(c, "%s", r)) || (st = add_stoich(c, tgt, 1))) return st;
+  } else {
+    return EXO_ERR_MODEL; /* unreachable: kinds are checked before */
+  }
+#undef REQ_STATE
+  return EXO_OK;
+}
+
+static const struct {
+  const char *kind;
+  const char *keys[10];
+} process_kinds[] = {
+    {"rate", {"rate", "from", "to", "changes"}},
+    {"growth", {"target", "law", "rate", "capacity"}},
+    {"mass_action_kill", {"killer", "target", "rate"}},
+    {"saturating_kill", {"killer", "target", "rate", "half_saturation"}},
+    {"hill", {"signal", "per", "rate", "half_max", "hill_power", "effect", "from", "to"}},
+    {"secretion", {"source", "into", "rate"}},
+    {"clearance", {"target", "rate"}},
+    {"transfer", {"from", "to", "rate"}},
+    {"conversion", {"from", "to", "rate"}},
+    {"influx", {"target", "rate"}},
+};
+
+static exo_status read_process(loader *L, struct fy_node *pn, exo_pos at) {
+  exo_status st;
+  exo_model *m = L->m;
+  if ((st = expect_type(L, pn, at, FYNT_MAPPING, "each process"))) return st;
+  exo_pos pos = node_pos(pn, at);
+  struct fy_node *nn = get(pn, "name");
+  if (!nn) return lerr(L, pos, EXO_ERR_MODEL, "process has no 'name'");
+  const char *name;
+  if ((st = scalar(L, nn, pos, "process name", &name))) return st;
+  if ((st = check_new_name(L, name, node_pos(nn, pos), "process"))) return st;
+  const char *kind = "rate";
+  struct fy_node *kn = get(pn, "kind");
+  if (kn && (st = scalar(L, kn, pos, "kind", &kind))) return st;
+  int ki = -1;
+  const char *kinds[16];
+  size_t nk = sizeof process_kinds / sizeof process_kinds[0];
+  for (size_t i = 0; i < nk; i++) {
+    kinds[i] = process_kinds[i].kind;
+    if (!strcmp(kind, kinds[i])) ki = (int)i;
+  }
+  if (ki < 0) {
+    const char *sug = exo_nearest(kind, kinds, nk);
+    return lerr(L, node_pos(kn, pos), EXO_ERR_MODEL,
+                "unknown process kind '%s'%s%s%s (kinds: rate, growth, mass_action_kill, saturating_kill, hill, "
+                "secretion, clearance, transfer, conversion, influx)",
+                kind, sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+  }
+  const char *allowed[16] = {"name", "kind", "description", "enabled", "source"};
+  size_t na = 5;
+  for (int i = 0; i < 10 && process_kinds[ki].keys[i]; i++) allowed[na++] = process_kinds[ki].keys[i];
+  char where[200];
+  snprintf(where, sizeof where, "process '%s' (kind %s)", name, kind);
+  if ((st = check_keys(L, pn, allowed, na, where))) return st;
+
+  exo_process *g = exo_arena_grow(&m->arena, m->procs, (size_t)m->nproc, (size_t)m->nproc + 1, sizeof *g);
+  if (!g) return nomem(L);
+  m->procs = g;
+  exo_process *p = &m->procs[m->nproc];
+  p->name = name;
+  p->kind = kind;
+  p->enabled = true;
+  p->pos = node_pos(nn, pos);
+  struct fy_node *en = get(pn, "enabled");
+  if (en && (st = boolean(L, en, pos, "enabled", &p->enabled))) return st;
+
+  proc_ctx c = {.L = L, .map = pn, .p = p, .pos = p->pos};
+  if (!strcmp(kind, "rate")) {
+    struct fy_node *rn = get(pn, "rate");
+    if (!rn) return lerr(L, p->pos, EXO_ERR_MODEL, "process '%s' needs 'rate' (an expression) or a built-in 'kind'", name);
+    char what[200];
+    snprintf(what, sizeof what, "rate of process '%s'", name);
+    if ((st = expression(L, rn, p->pos, what, &p->rate_text, &p->rate))) return st;
+    exo_dim want = D(0, -1, 1);
+    if (!p->rate->dim_free && !exo_dim_eq(p->rate->dim, want)) {
+      char dg[64];
+      dim_str(p->rate->dim, dg, sizeof dg);
+      return lerr(L, node_pos(rn, p->pos), EXO_ERR_UNIT,
+                  "rate of process '%s' must be count/time (e.g. cells/day), but \"%s\" is %s", name, p->rate_text, dg);
+    }
+    if ((st = stoich_list(&c, "from", -1)) || (st = stoich_list(&c, "to", 1))) return st;
+    struct fy_node *ch = get(pn, "changes");
+    if (ch) {
+      if ((st = expect_type(L, ch, p->pos, FYNT_MAPPING, "'changes'"))) return st;
+      void *it = NULL;
+      struct fy_node_pair *pr;
+      while ((pr = fy_node_mapping_iterate(ch, &it))) {
+        int s;
+        if ((st = state_ref(L, fy_node_pair_key(pr), p->pos, "'changes'", &s))) return st;
+        double coef = 0;
+        if ((st = plain_number(L, fy_node_pair_value(pr), p->pos, "stoichiometric coefficient", -1e6, 1e6, &coef))) return st;
+        if ((st = add_stoich(&c, s, coef))) return st;
+      }
+    }
+    if (p->nstoich == 0)
+      return lerr(L, p->pos, EXO_ERR_MODEL, "process '%s' changes nothing: give 'from', 'to' or 'changes'", name);
+  } else {
+    if ((st = build_process(&c))) return st;
+    p->rate_text = exo_arena_strdup(&m->arena, c.text);
+    if (!p->rate_text) return nomem(L);
+    int epos;
+    exo_error e2;
+    st = exo_expr_parse(&m->arena, p->rate_text, resolve_symbol, NULL, m, &p->rate, &epos, &e2);
+    if (st == EXO_ERR_NOMEM) return nomem(L);
+    if (st) return lerr(L, p->pos, st, "process '%s': %s (in \"%s\")", name, e2.msg, p->rate_text);
+  }
+  m->nproc++;
+  return EXO_OK;
+}
+
+static exo_status read_processes(loader *L, struct fy_node *sec, exo_pos at) {
+  exo_status st;
+  if ((st = expect_type(L, sec, at, FYNT_SEQUENCE, "'processes' (a list of '- name: ...' items)"))) return st;
+  void *it = NULL;
+  struct fy_node *pn;
+  while ((pn = fy_node_sequence_iterate(sec, &it)))
+    if ((st = read_process(L, pn, at))) return st;
+  return EXO_OK;
+}
+
+/* --- events --------------------------------------------------------------------------------- */
+
+static exo_status add_event(loader *L, exo_event ev) {
+  exo_model *m = L->m;
+  exo_event *g = exo_arena_grow(&m->arena, m->events, (size_t)m->nevent, (size_t)m->nevent + 1, sizeof *g);
+  if (!g) return nomem(L);
+  m->events = g;
+  g[m->nevent++] = ev;
+  return EXO_OK;
+}
+
+static exo_status read_event(loader *L, struct fy_node *en, exo_pos at) {
+  exo_status st;
+  if ((st = expect_type(L, en, at, FYNT_MAPPING, "each event"))) return st;
+  exo_pos pos = node_pos(en, at);
+  static const char *const keys[] = {"name", "at", "add", "set", "scale"};
+  if ((st = check_keys(L, en, keys, sizeof keys / sizeof keys[0], "an event"))) return st;
+  const char *label = "event";
+  struct fy_node *nn = get(en, "name");
+  if (nn && (st = scalar(L, nn, pos, "event name", &label))) return st;
+  struct fy_node *atn = get(en, "at");
+  if (!atn) return lerr(L, pos, EXO_ERR_MODEL, "event '%s' has no 'at' (a time such as '7 days', or a list of times)", label);
+  double times[1024];
+  int nt = 0;
+  if (fy_node_get_type(atn) == FYNT_SEQUENCE) {
+    void *it = NULL;
+    struct fy_node *tn;
+    while ((tn = fy_node_sequence_iterate(atn, &it))) {
+      if (nt == 1024) return lerr(L, node_pos(tn, pos), EXO_ERR_MODEL, "too many times in one event (max 1024)");
+      if ((st = quantity(L, tn, pos, D(0, 1, 0), 0, "event time", &times[nt++], NULL))) return st;
+    }
+  } else if ((st = quantity(L, atn, pos, D(0, 1, 0), 0, "event time", &times[nt++], NULL))) {
+    return st;
+  }
+  int nactions = 0;
+  static const char *const acts[] = {"add", "set", "scale"};
+  for (int a = 0; a < 3; a++) {
+    struct fy_node *map = get(en, acts[a]);
+    if (!map) continue;
+    if ((st = expect_type(L, map, pos, FYNT_MAPPING, acts[a]))) return st;
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(map, &it))) {
+      struct fy_node *k = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
+      exo_event ev = {.label = label};
+      if (a == 1) {
+        const char *pname;
+        if ((st = scalar(L, k, pos, "parameter name", &pname))) return st;
+        int pi = exo_model_find_param(L->m, pname);
+        if (pi < 0) {
+          const char *sug = suggest_symbol(L->m, pname);
+          return lerr(L, node_pos(k, pos), EXO_ERR_MODEL, "event '%s' sets unknown parameter '%s'%s%s%s", label, pname,
+                      sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+        }
+        char what[200];
+        snprintf(what, sizeof what, "new value of '%s'", pname);
+        ev.action = EXO_EVENT_SET_PARAM;
+        ev.target = pi;
+        if ((st = quantity(L, v, pos, L->m->params[pi].dim, 0, what, &ev.value, NULL))) return st;
+      } else {
+        int s;
+        if ((st = state_ref(L, k, pos, acts[a], &s))) return st;
+        ev.target = s;
+        if (a == 0) {
+          ev.action = EXO_EVENT_ADD;
+          if ((st = initial_amount(L, v, pos, L->m->states[s].compartment, "amount added", &ev.value))) return st;
+        } else {
+          ev.action = EXO_EVENT_SCALE;
+          if ((st = plain_number(L, v, pos, "scale factor", 0, 1e12, &ev.value))) return st;
+        }
+      }
+      for (int i = 0; i < nt; i++) {
+        ev.time = times[i];
+        if ((st = add_event(L, ev))) return st;
+      }
+      nactions++;
+    }
+  }
+  if (!nactions) return lerr(L, pos, EXO_ERR_MODEL, "event '%s' does nothing: give 'add', 'set' or 'scale'", label);
+  return EXO_OK;
+}
+
+static int event_cmp(const void *a, const void *b) {
+  const exo_event *x = a, *y = b;
+  return (x->time > y->time) - (x->time < y->time);
+}
+
+static exo_status read_events(loader *L, struct fy_node *sec, exo_pos at) {
+  exo_status st;
+  if ((st = expect_type(L, sec, at, FYNT_SEQUENCE, "'events' (a list of '- at: ...' items)"))) return st;
+  void *it = NULL;
+  struct fy_node *en;
+  while ((en = fy_node_sequence_iterate(sec, &it)))
+    if ((st = read_event(L, en, at))) return st;
+  /* stable order for equal times: qsort is not stable, so sort (time, index) pairs by hand */
+  for (int i = 1; i < L->m->nevent; i++) {
+    exo_event e = L->m->events[i];
+    int j = i - 1;
+    while (j >= 0 && event_cmp(&L->m->events[j], &e) > 0) {
+      L->m->events[j + 1] = L->m->events[j];
+      j--;
+    }
+    L->m->events[j + 1] = e;
+  }
+  return EXO_OK;
+}
+
+/* --- the document --------------------------------------------------------------------------- */
+
+static void quiet_output(struct fy_diag *d, void *user, const char *buf, size_t len) {
+  (void)d, (void)user, (void)buf, (void)len;
+}
+
+static exo_status load_document(loader *L, const char *text, size_t len) {
+  exo_status st;
+  struct fy_diag_cfg dcfg;
+  fy_diag_cfg_default(&dcfg);
+  dcfg.fp = NULL;
+  dcfg.output_fn = quiet_output;
+  dcfg.colorize = false;
+  struct fy_diag *diag = fy_diag_create(&dcfg);
+  if (!diag) return nomem(L);
+  struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_RESOLVE_DOCUMENT, .diag = diag};
+  struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
+  if (!doc) {
+    void *it = NULL;
+    struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
+    if (de)
+      st = lerr(L, (exo_pos){de->line + 1, de->column + 1}, EXO_ERR_SYNTAX, "YAML syntax error: %s", de->msg);
+    else
+      st = lerr(L, (exo_pos){0, 0}, EXO_ERR_SYNTAX, "YAML syntax error");
+    fy_diag_destroy(diag);
+    return st;
+  }
+  struct fy_node *root = fy_document_root(doc);
+  exo_pos top = {1, 1};
+  if (!root || fy_node_get_type(root) != FYNT_MAPPING) {
+    st = lerr(L, node_pos(root, top), EXO_ERR_MODEL, "a model file must be a mapping of sections (compartments:, populations:, ...), not %s",
+              type_name(root));
+    goto done;
+  }
+  static const char *const sections[] = {"exosim", "name", "description", "source", "simulation", "compartments",
+                                         "populations", "vesicles", "molecules", "parameters", "outputs",
+                                         "processes", "events"};
+  if ((st = check_keys(L, root, sections, sizeof sections / sizeof sections[0], "the model file"))) goto done;
+  struct fy_node *n;
+  if ((n = get(root, "exosim"))) {
+    double v = 0;
+    if ((st = plain_number(L, n, top, "exosim (format version)", 1, 1, &v))) goto done;
+  }
+  if ((n = get(root, "name")) && (st = scalar(L, n, top, "name", &L->m->name))) goto done;
+  if ((n = get(root, "description")) && (st = scalar(L, n, top, "description", &L->m->description))) goto done;
+  if ((st = read_simulation(L, get(root, "simulation"), key_pos(root, "simulation", top)))) goto done;
+  if (!(n = get(root, "compartments"))) {
+    st = lerr(L, top, EXO_ERR_MODEL, "the model has no 'compartments' section");
+    goto done;
+  }
+  if ((st = read_compartments(L, n, key_pos(root, "compartments", top)))) goto done;
+  static const char *const spec_sections[] = {"populations", "vesicles", "molecules"};
+  static const exo_species_kind spec_kinds[] = {EXO_KIND_CELLS, EXO_KIND_VESICLES, EXO_KIND_MOLECULES};
+  for (int i = 0; i < 3; i++)
+    if ((n = get(root, spec_sections[i])) &&
+        (st = read_species(L, n, key_pos(root, spec_sections[i], top), spec_kinds[i], spec_sections[i])))
+      goto done;
+  if (L->m->nstate == 0) {
+    st = lerr(L, top, EXO_ERR_MODEL, "the model declares no populations, vesicles or molecules");
+    goto done;
+  }
+  if ((n = get(root, "parameters")) && (st = read_parameters(L, n, key_pos(root, "parameters", top)))) goto done;
+  if ((n = get(root, "outputs")) && (st = read_outputs(L, n, key_pos(root, "outputs", top)))) goto done;
+  if (!(n = get(root, "processes"))) {
+    st = lerr(L, top, EXO_ERR_MODEL, "the model has no 'processes' section");
+    goto done;
+  }
+  if ((st = read_processes(L, n, key_pos(root, "processes", top)))) goto done;
+  if ((n = get(root, "events")) && (st = read_events(L, n, key_pos(root, "events", top)))) goto done;
+  st = EXO_OK;
+done:
+  fy_document_destroy(doc);
+  fy_diag_destroy(diag);
+  return st;
+}
+
+exo_status exo_model_load_string(const char *text, size_t len, const char *display_name, exo_model **out,
+                                 exo_error *err) {
+  *out = NULL;
+  exo_model *m = exo_calloc(1, sizeof *m);
+  if (!m) return exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
+  exo_arena_init(&m->arena);
+  loader L = {m, display_name, err};
+  m->solver = (exo_solver_settings){.end_time = 100 * EXO_MINUTES_PER_DAY, .output_every = EXO_MINUTES_PER_DAY,
+                                    .rtol = 1e-6, .atol = 1e-6, .max_steps = 100000, .linsolver = EXO_LINSOL_AUTO};
+  exo_status st = EXO_OK;
+  m->source_path = exo_arena_strdup(&m->arena, display_name);
+  if (!m->source_path) st = nomem(&L);
+  exo_sha256_hex(text, len, m->hash);
+  if (!st) st = load_document(&L, text, len);
+  if (!st && !m->name) m->name = "model";
+  if (st) {
+    exo_model_free(m);
+    return st;
+  }
+  *out = m;
+  return EXO_OK;
+}
+
+exo_status exo_model_load_file(const char *path, exo_model **out, exo_error *err) {
+  *out = NULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return exo_error_set(err, EXO_ERR_IO, "%s: cannot open model file: %s", path, strerror(errno));
+  char *buf = NULL;
+  size_t len = 0, cap = 0;
+  exo_status st = EXO_OK;
+  for (;;) {
+    if (len == cap) {
+      cap = cap ? 2 * cap : 65536;
+      if ((long)cap > MAX_FILE_BYTES) {
+        st = exo_error_set(err, EXO_ERR_IO, "%s: model file is larger than %ld MiB", path, MAX_FILE_BYTES >> 20);
+        break;
+      }
+      char *nb = exo_realloc(buf, cap + 1);
+      if (!nb) {
+        st = exo_error_set(err, EXO_ERR_NOMEM, "%s: out of memory reading the file", path);
+        break;
+      }
+      buf = nb;
+    }
+    size_t r = fread(buf + len, 1, cap - len, f);
+    len += r;
+    if (r == 0) {
+      if (ferror(f)) st = exo_error_set(err, EXO_ERR_IO, "%s: read error: %s", path, strerror(errno));
+      break;
+    }
+  }
+  fclose(f);
+  if (!st && len == 0) st = exo_error_set(err, EXO_ERR_MODEL, "%s: the model file is empty", path);
+  if (!st && memchr(buf, '\0', len)) st = exo_error_set(err, EXO_ERR_SYNTAX, "%s: the file contains NUL bytes (not a YAML text file?)", path);
+  if (!st) st = exo_model_load_string(buf, len, path, out, err);
+  free(buf);
+  return st;
+}
+
+void exo_model_free(exo_model *m) {
+  if (!m) return;
+  exo_arena_free(&m->arena);
+  free(m);
+}
+
+const char *exo_model_name(const exo_model *m) { return m->name; }
+const char *exo_model_description(const exo_model *m) { return m->description; }
+const char *exo_model_source_path(const exo_model *m) { return m->source_path; }
+const char *exo_model_hash(const exo_model *m) { return m->hash; }
+
+/* --- built-in models ------------------------------------------------------------------------ */
+
+size_t exo_builtin_model_count(void) {
+  size_t n = 0;
+  while (exo__builtin_models[n].name) n++;
+  return n;
+}
+
+const char *exo_builtin_model_name(size_t i) { return i < exo_builtin_model_count() ? exo__builtin_models[i].name : NULL; }
+
+const char *exo_builtin_model_text(const char *name, const char **canonical) {
+  for (size_t i = 0; exo__builtin_models[i].name; i++) {
+    const char *n = exo__builtin_models[i].name, *slash = strrchr(n, '/');
+    if (!strcmp(n, name) || (slash && !strcmp(slash + 1, name))) {
+      if (canonical) *canonical = n;
+      return exo__builtin_models[i].text;
+    }
+  }
+  return NULL;
+}

@@ -1,0 +1,135 @@
+/* Overrides (--set) and the one-screen summary of a model. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/strutil.h"
+#include "model/model.h"
+
+static const char *suggest_param(const exo_model *m, const char *name) {
+  const char *c[1024];
+  size_t n = 0;
+  for (int i = 0; i < m->nparam && n < 1024; i++) c[n++] = m->params[i].name;
+  return exo_nearest(name, c, n);
+}
+
+exo_status exo_model_set(exo_model *m, const char *assignment, exo_error *err) {
+  const char *eq = strchr(assignment, '=');
+  if (!eq || eq == assignment)
+    return exo_error_set(err, EXO_ERR_USAGE, "--set %s: expected NAME=VALUE (e.g. --set k_kill=0.5/day)", assignment);
+  char name[256];
+  size_t nl = (size_t)(eq - assignment);
+  if (nl >= sizeof name) return exo_error_set(err, EXO_ERR_USAGE, "--set: name too long");
+  memcpy(name, assignment, nl);
+  name[nl] = '\0';
+  while (nl && isspace((unsigned char)name[nl - 1])) name[--nl] = '\0';
+  const char *val = eq + 1;
+  exo_quantity q;
+  exo_error e2;
+  exo_status st;
+
+  if (!strncmp(name, "mech.", 5)) {
+    int p = exo_model_find_process(m, name + 5);
+    if (p < 0) {
+      const char *c[1024];
+      size_t n = 0;
+      for (int i = 0; i < m->nproc && n < 1024; i++) c[n++] = m->procs[i].name;
+      const char *sug = exo_nearest(name + 5, c, n);
+      return exo_error_set(err, EXO_ERR_USAGE, "--set %s: no process named '%s'%s%s%s", assignment, name + 5,
+                           sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+    }
+    if (!strcmp(val, "on") || !strcmp(val, "true")) m->procs[p].enabled = true;
+    else if (!strcmp(val, "off") || !strcmp(val, "false")) m->procs[p].enabled = false;
+    else return exo_error_set(err, EXO_ERR_USAGE, "--set %s: a process switch takes on or off", assignment);
+    return EXO_OK;
+  }
+  if (!strncmp(name, "solver.", 7)) {
+    if ((st = exo_quantity_parse(val, &q, &e2))) return exo_error_set(err, st, "--set %s: %s", assignment, e2.msg);
+    if (q.has_unit) return exo_error_set(err, EXO_ERR_UNIT, "--set %s: tolerances take a plain number", assignment);
+    if (!strcmp(name + 7, "rtol") && q.value >= 1e-15 && q.value <= 0.5) m->solver.rtol = q.value;
+    else if (!strcmp(name + 7, "atol") && q.value > 0) m->solver.atol = q.value;
+    else if (!strcmp(name + 7, "rtol") || !strcmp(name + 7, "atol"))
+      return exo_error_set(err, EXO_ERR_USAGE, "--set %s: value out of range (rtol in [1e-15, 0.5], atol > 0)", assignment);
+    else return exo_error_set(err, EXO_ERR_USAGE, "--set %s: solver settings are solver.rtol and solver.atol", assignment);
+    return EXO_OK;
+  }
+  if (!strncmp(name, "initial.", 8)) {
+    int s = exo_model_find_state(m, name + 8);
+    if (s < 0) return exo_error_set(err, EXO_ERR_USAGE, "--set %s: no state '%s' (write initial.COMPARTMENT.NAME)", assignment, name + 8);
+    if ((st = exo_quantity_parse(val, &q, &e2))) return exo_error_set(err, st, "--set %s: %s", assignment, e2.msg);
+    exo_dim count = exo_dim_base(EXO_DIM_COUNT, 1);
+    if (!q.has_unit) return exo_error_set(err, EXO_ERR_UNIT, "--set %s: needs a unit: expected count (e.g. 1e6cells)", assignment);
+    if (!exo_dim_eq(q.dim, count)) {
+      char dg[64];
+      exo_dim_format(q.dim, dg, sizeof dg);
+      return exo_error_set(err, EXO_ERR_UNIT, "--set %s: expected count, got %s", assignment, dg);
+    }
+    if (q.value < 0) return exo_error_set(err, EXO_ERR_USAGE, "--set %s: an initial amount cannot be negative", assignment);
+    m->states[s].initial = q.value;
+    return EXO_OK;
+  }
+  int p = exo_model_find_param(m, name);
+  if (p < 0) {
+    const char *sug = suggest_param(m, name);
+    return exo_error_set(err, EXO_ERR_USAGE, "--set %s: unknown parameter '%s'%s%s%s", assignment, name,
+                         sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+  }
+  if ((st = exo_quantity_parse(val, &q, &e2))) return exo_error_set(err, st, "--set %s: %s", assignment, e2.msg);
+  exo_param *par = &m->params[p];
+  char dw[64], dg[64];
+  exo_dim_format(par->dim, dw, sizeof dw);
+  exo_dim_format(q.dim, dg, sizeof dg);
+  if (!q.has_unit && !exo_dim_is_none(par->dim))
+    return exo_error_set(err, EXO_ERR_UNIT, "--set %s: needs a unit: '%s' is %s (it was written '%s')", assignment,
+                         name, dw, par->written);
+  if (!exo_dim_eq(q.dim, par->dim))
+    return exo_error_set(err, EXO_ERR_UNIT, "--set %s: expected %s, got %s", assignment, dw, dg);
+  if (q.value < 0) return exo_error_set(err, EXO_ERR_USAGE, "--set %s: '%s' must not be negative", assignment, name);
+  par->value = q.value;
+  char *w = exo_arena_strdup(&m->arena, val);
+  if (w) par->written = w;
+  return EXO_OK;
+}
+
+void exo_model_print_summary(const exo_model *m, FILE *f) {
+  fprintf(f, "model %s  (%s)\n", m->name, m->source_path);
+  if (m->description) fprintf(f, "  %s\n", m->description);
+  fprintf(f, "compartments (%d):", m->ncomp);
+  for (int i = 0; i < m->ncomp; i++) fprintf(f, " %s [%.3g mL]", m->comps[i].name, m->comps[i].volume / 1e12);
+  fprintf(f, "\n");
+  static const char *const heads[] = {"populations", "vesicle pools", "molecules"};
+  for (int k = 0; k < 3; k++) {
+    int n = 0;
+    for (int i = 0; i < m->nstate; i++) n += (int)m->states[i].kind == k;
+    if (!n) continue;
+    fprintf(f, "%s (%d):", heads[k], n);
+    for (int i = 0; i < m->nstate; i++)
+      if ((int)m->states[i].kind == k)
+        fprintf(f, " %s=%.3g%s", m->states[i].column, m->states[i].initial, m->states[i].tumour ? " (tumour)" : "");
+    fprintf(f, "\n");
+  }
+  int own = 0;
+  for (int i = 0; i < m->nparam; i++) own += !m->params[i].owner;
+  fprintf(f, "parameters (%d, plus %d set inside processes):", own, m->nparam - own);
+  for (int i = 0; i < m->nparam; i++)
+    if (!m->params[i].owner) fprintf(f, " %s=%s", m->params[i].name, m->params[i].written);
+  fprintf(f, "\nprocesses (%d):\n", m->nproc);
+  for (int i = 0; i < m->nproc; i++) {
+    const exo_process *p = &m->procs[i];
+    fprintf(f, "  %-24s %-16s %s%s\n", p->name, p->kind, p->rate_text, p->enabled ? "" : "   [off]");
+  }
+  if (m->noutput) {
+    fprintf(f, "outputs (%d):", m->noutput);
+    for (int i = 0; i < m->noutput; i++) fprintf(f, " %s", m->outputs[i].name);
+    fprintf(f, "\n");
+  }
+  if (m->nevent) {
+    fprintf(f, "events (%d):", m->nevent);
+    for (int i = 0; i < m->nevent && i < 12; i++) fprintf(f, " %s@%gd", m->events[i].label, m->events[i].time / EXO_MINUTES_PER_DAY);
+    fprintf(f, m->nevent > 12 ? " ...\n" : "\n");
+  }
+  fprintf(f, "simulation: %g days, output every %g days, rtol %g, atol %g\n", m->solver.end_time / EXO_MINUTES_PER_DAY,
+          m->solver.output_every / EXO_MINUTES_PER_DAY, m->solver.rtol, m->solver.atol);
+}

@@ -1,0 +1,111 @@
+/* The in-memory model: every section of a model file, resolved to indices and internal units.
+ * Everything is allocated from one arena owned by the model. */
+#ifndef EXO_MODEL_MODEL_H
+#define EXO_MODEL_MODEL_H
+
+#include "core/arena.h"
+#include "exosim/model.h"
+#include "exosim/units.h"
+#include "model/expr.h"
+
+typedef struct exo_pos {
+  int line, col; /* 1-based; 0 when not from a file */
+} exo_pos;
+
+typedef enum exo_species_kind { EXO_KIND_CELLS, EXO_KIND_VESICLES, EXO_KIND_MOLECULES } exo_species_kind;
+
+typedef struct exo_compartment {
+  const char *name;
+  double volume; /* um^3 */
+  exo_pos pos;
+} exo_compartment;
+
+/* One ODE state: a species (population, vesicle pool or molecule) in one compartment. */
+typedef struct exo_state {
+  const char *species;
+  const char *column;  /* "compartment.species" */
+  int compartment;
+  exo_species_kind kind;
+  bool tumour;         /* role: tumour */
+  double initial;      /* counts */
+  exo_pos pos;
+} exo_state;
+
+typedef struct exo_param {
+  const char *name;
+  double value;        /* internal units */
+  exo_dim dim;
+  const char *written; /* as written in the file, for summaries */
+  const char *owner;   /* the process that owns it (built-in process parameters), or NULL */
+  exo_pos pos;
+} exo_param;
+
+typedef struct exo_stoich {
+  int state;
+  double coef;
+} exo_stoich;
+
+typedef struct exo_process {
+  const char *name;
+  const char *kind;    /* "rate", "growth", "clearance", ... */
+  const char *rate_text;
+  exo_expr *rate;      /* count/time */
+  exo_stoich *stoich;
+  int nstoich;
+  bool enabled;
+  exo_pos pos;
+} exo_process;
+
+typedef enum exo_event_action { EXO_EVENT_ADD, EXO_EVENT_SET_PARAM, EXO_EVENT_SCALE } exo_event_action;
+
+typedef struct exo_event {
+  double time;         /* minutes */
+  exo_event_action action;
+  int target;          /* state (ADD, SCALE) or parameter (SET_PARAM) */
+  double value;
+  const char *label;
+} exo_event;
+
+typedef struct exo_output {
+  const char *name;
+  const char *text;
+  exo_expr *expr;
+  exo_pos pos;
+} exo_output;
+
+typedef enum exo_linsolver { EXO_LINSOL_AUTO, EXO_LINSOL_DENSE, EXO_LINSOL_BAND } exo_linsolver;
+
+typedef struct exo_solver_settings {
+  double end_time;     /* minutes */
+  double output_every; /* minutes */
+  double rtol, atol;
+  long max_steps;      /* per output interval */
+  exo_linsolver linsolver;
+} exo_solver_settings;
+
+struct exo_model {
+  exo_arena arena;
+  const char *name, *description, *source_path;
+  char hash[65];
+  exo_compartment *comps;
+  int ncomp;
+  exo_state *states;
+  int nstate;
+  exo_param *params;
+  int nparam;
+  exo_process *procs;
+  int nproc;
+  exo_event *events;
+  int nevent;
+  exo_output *outputs;
+  int noutput;
+  exo_solver_settings solver;
+};
+
+int exo_model_find_param(const exo_model *m, const char *name);
+int exo_model_find_process(const exo_model *m, const char *name);
+/* A state by "compartment.species", or by bare species name when it lives in one compartment. */
+int exo_model_find_state(const exo_model *m, const char *name);
+const char *exo_kind_name(exo_species_kind k);
+
+#endif

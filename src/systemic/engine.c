@@ -1,0 +1,203 @@
+/* The systemic engine: CVODE (BDF + Newton) over the compiled right-hand side.
+ * Output times are reached by CVODE's interpolation; events are reached exactly through the stop
+ * time, applied, and followed by CVodeReInit, because a jump in a state or a parameter
+ * invalidates the BDF history. */
+#include <cvode/cvode.h>
+#include <math.h>
+#include <nvector/nvector_serial.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sundials/sundials_context.h>
+#include <sunlinsol/sunlinsol_band.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunmatrix/sunmatrix_band.h>
+#include <sunmatrix/sunmatrix_dense.h>
+
+#include "core/fault.h"
+#include "model/model.h"
+#include "systemic/rhs.h"
+
+/* Below this size a dense LU is as cheap as a banded one and simpler. */
+#define BAND_MIN_STATES 16
+
+size_t exo_systemic_column_count(const exo_model *m) { return (size_t)m->nstate + (size_t)m->noutput; }
+
+const char *exo_systemic_column_name(const exo_model *m, size_t i) {
+  if (i < (size_t)m->nstate) return m->states[i].column;
+  i -= (size_t)m->nstate;
+  return i < (size_t)m->noutput ? m->outputs[i].name : NULL;
+}
+
+typedef struct run_ctx {
+  exo_rhs *rhs;
+  char cvode_msg[512];
+} run_ctx;
+
+static int cvode_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *user) {
+  run_ctx *c = user;
+  /* a non-finite derivative is a recoverable failure: CVODE retries with a smaller step */
+  return exo_rhs_eval(c->rhs, t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot)) ? 0 : 1;
+}
+
+static void cvode_err(int code, const char *module, const char *function, char *msg, void *user) {
+  run_ctx *c = user;
+  (void)code;
+  (void)module;
+  snprintf(c->cvode_msg, sizeof c->cvode_msg, "%s: %s", function, msg);
+}
+
+static void collect_stats(void *cv, exo_solver_stats *s) {
+  long v;
+  if (CVodeGetNumSteps(cv, &v) == CV_SUCCESS) s->steps += v;
+  if (CVodeGetNumRhsEvals(cv, &v) == CV_SUCCESS) s->rhs_evals += v;
+  if (CVodeGetNumLinRhsEvals(cv, &v) == CV_SUCCESS) s->rhs_evals_jacobian += v;
+  if (CVodeGetNumJacEvals(cv, &v) == CV_SUCCESS) s->jac_evals += v;
+  if (CVodeGetNumLinSolvSetups(cv, &v) == CV_SUCCESS) s->lin_setups += v;
+  if (CVodeGetNumNonlinSolvIters(cv, &v) == CV_SUCCESS) s->newton_iters += v;
+  if (CVodeGetNumNonlinSolvConvFails(cv, &v) == CV_SUCCESS) s->newton_conv_fails += v;
+  if (CVodeGetNumErrTestFails(cv, &v) == CV_SUCCESS) s->err_test_fails += v;
+}
+
+static exo_status record(exo_rhs *rhs, const exo_model *m, exo_recorder *rec, double t, const double *y,
+                         double *row, exo_error *err) {
+  size_t n = (size_t)m->nstate;
+  for (size_t i = 0; i < n; i++) {
+    if (!isfinite(y[i]))
+      return exo_error_set(err, EXO_ERR_NUMERIC, "state '%s' became %g at day %g", m->states[i].column, y[i],
+                           t / EXO_MINUTES_PER_DAY);
+    row[i] = y[i] > 0 ? y[i] : 0; /* round-off below zero is not a negative population */
+  }
+  exo_rhs_outputs(rhs, t, y, row + n);
+  for (int i = 0; i < m->noutput; i++)
+    if (!isfinite(row[n + (size_t)i]))
+      return exo_error_set(err, EXO_ERR_NUMERIC, "output '%s' is not finite (%g) at day %g", m->outputs[i].name,
+                           row[n + (size_t)i], t / EXO_MINUTES_PER_DAY);
+  if (exo_recorder_add_row(rec, t, row)) return exo_error_set(err, EXO_ERR_NOMEM, "out of memory recording results");
+  return EXO_OK;
+}
+
+/* Applies every event at time te (from index *ei on); returns whether any state changed. */
+static void apply_events(const exo_model *m, exo_rhs *rhs, double *y, double te, int *ei, exo_solver_stats *stats) {
+  while (*ei < m->nevent && m->events[*ei].time <= te) {
+    const exo_event *e = &m->events[*ei];
+    switch (e->action) {
+    case EXO_EVENT_ADD: y[e->target] += e->value; break;
+    case EXO_EVENT_SCALE: y[e->target] *= e->value; break;
+    case EXO_EVENT_SET_PARAM: exo_rhs_set_param(rhs, e->target, e->value); break;
+    }
+    stats->events_applied++;
+    (*ei)++;
+  }
+}
+
+exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_recorder *rec, exo_solver_stats *stats,
+                            exo_error *err) {
+  memset(stats, 0, sizeof *stats);
+  const exo_solver_settings *cfg = &m->solver;
+  double end = s && s->end_time > 0 ? s->end_time : cfg->end_time;
+  stats->rtol = cfg->rtol;
+  stats->atol = cfg->atol;
+  sunindextype n = m->nstate;
+  exo_rhs *rhs = NULL;
+  exo_status st = exo_rhs_compile(m, &rhs, err);
+  if (st) return st;
+
+  size_t ncol = exo_systemic_column_count(m);
+  double *row = exo_malloc((ncol ? ncol : 1) * sizeof *row);
+  SUNContext sun = NULL;
+  N_Vector y = NULL, cons = NULL;
+  SUNMatrix A = NULL;
+  SUNLinearSolver LS = NULL;
+  void *cv = NULL;
+  run_ctx ctx = {rhs, ""};
+  if (!row) {
+    st = exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  if (SUNContext_Create(NULL, &sun) || !(y = N_VNew_Serial(n, sun)) || !(cons = N_VNew_Serial(n, sun))) {
+    st = exo_error_set(err, EXO_ERR_NOMEM, "could not create the solver context");
+    goto done;
+  }
+  double *yd = N_VGetArrayPointer(y);
+  for (sunindextype i = 0; i < n; i++) yd[i] = m->states[i].initial;
+  N_VConst(1.0, cons); /* every state >= 0 */
+
+  bool band = cfg->linsolver == EXO_LINSOL_BAND ||
+              (cfg->linsolver == EXO_LINSOL_AUTO && n >= BAND_MIN_STATES &&
+               rhs->band_lower + rhs->band_upper + 1 <= n / 2);
+  snprintf(stats->linear_solver, sizeof stats->linear_solver, "%s", band ? "band" : "dense");
+  stats->band_lower = rhs->band_lower;
+  stats->band_upper = rhs->band_upper;
+
+  int ei = 0;
+  double t = 0;
+  apply_events(m, rhs, yd, 0, &ei, stats);
+  if ((st = record(rhs, m, rec, t, yd, row, err))) goto done;
+
+  cv = CVodeCreate(CV_BDF, sun);
+  if (!cv || CVodeInit(cv, cvode_rhs, 0.0, y) || CVodeSStolerances(cv, cfg->rtol, cfg->atol) ||
+      CVodeSetUserData(cv, &ctx) || CVodeSetErrHandlerFn(cv, cvode_err, &ctx) ||
+      CVodeSetMaxNumSteps(cv, cfg->max_steps) || CVodeSetConstraints(cv, cons)) {
+    st = exo_error_set(err, EXO_ERR_SOLVER, "could not configure CVODE%s%s", ctx.cvode_msg[0] ? ": " : "", ctx.cvode_msg);
+    goto done;
+  }
+  A = band ? SUNBandMatrix(n, rhs->band_upper, rhs->band_lower, sun) : SUNDenseMatrix(n, n, sun);
+  LS = A ? (band ? SUNLinSol_Band(y, A, sun) : SUNLinSol_Dense(y, A, sun)) : NULL;
+  if (!LS || CVodeSetLinearSolver(cv, LS, A)) {
+    st = exo_error_set(err, EXO_ERR_SOLVER, "could not set up the %s linear solver", stats->linear_solver);
+    goto done;
+  }
+
+  const double dt = cfg->output_every;
+  const double eps = 1e-9 * (end > 0 ? end : 1);
+  long k = 1;
+  while (t < end - eps) {
+    double tout = k * dt;
+    if (tout > end - eps) tout = end;
+    double tev = (ei < m->nevent && m->events[ei].time <= end + eps) ? m->events[ei].time : INFINITY;
+    bool at_event = tev <= tout + eps;
+    double target = at_event ? tev : tout;
+    double tstop = tev < end ? tev : end;
+    if (CVodeSetStopTime(cv, tstop)) {
+      st = exo_error_set(err, EXO_ERR_SOLVER, "CVODE refused stop time %g", tstop);
+      goto done;
+    }
+    double tret;
+    int flag = CVode(cv, target, y, &tret, CV_NORMAL);
+    if (flag < 0) {
+      const char *proc = exo_rhs_failing_process(rhs, tret, yd);
+      char where[200] = "";
+      if (proc) snprintf(where, sizeof where, "; the rate of process '%s' is not finite there", proc);
+      st = exo_error_set(err, flag == CV_RHSFUNC_FAIL || flag == CV_REPTD_RHSFUNC_ERR ? EXO_ERR_NUMERIC : EXO_ERR_SOLVER,
+                         "solver failed at day %.6g (%s)%s%s%s", tret / EXO_MINUTES_PER_DAY, CVodeGetReturnFlagName(flag),
+                         where, ctx.cvode_msg[0] ? ": " : "", ctx.cvode_msg);
+      goto done;
+    }
+    t = target;
+    if (at_event) {
+      collect_stats(cv, stats);
+      apply_events(m, rhs, yd, tev, &ei, stats);
+      if (CVodeReInit(cv, t, y)) {
+        st = exo_error_set(err, EXO_ERR_SOLVER, "CVodeReInit failed at day %g", t / EXO_MINUTES_PER_DAY);
+        goto done;
+      }
+      stats->reinits++;
+      if (fabs(tev - tout) > eps) continue; /* the event fell between output times */
+    }
+    if ((st = record(rhs, m, rec, t, yd, row, err))) goto done;
+    k++;
+  }
+  collect_stats(cv, stats);
+  st = EXO_OK;
+done:
+  if (cv) CVodeFree(&cv);
+  if (LS) SUNLinSolFree(LS);
+  if (A) SUNMatDestroy(A);
+  if (y) N_VDestroy(y);
+  if (cons) N_VDestroy(cons);
+  if (sun) SUNContext_Free(&sun);
+  free(row);
+  exo_rhs_free(rhs);
+  return st;
+}

@@ -1,0 +1,189 @@
+/* Compiles a model's enabled processes into one program that computes dy/dt, and a second one
+ * that computes the named outputs for recording. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/fault.h"
+#include "model/model.h"
+#include "systemic/rhs.h"
+
+static void mark_output_needs(const exo_model *m, const exo_expr *e, bool *need);
+
+typedef struct need_ctx {
+  const exo_model *m;
+  bool *need;
+} need_ctx;
+
+static void need_visit(void *ctx, const exo_symref *s) {
+  need_ctx *c = ctx;
+  if (s->kind == EXO_SYM_OUTPUT && !c->need[s->index]) {
+    c->need[s->index] = true;
+    mark_output_needs(c->m, c->m->outputs[s->index].expr, c->need);
+  }
+}
+
+static void mark_output_needs(const exo_model *m, const exo_expr *e, bool *need) {
+  need_ctx c = {m, need};
+  exo_expr_visit_symbols(e, need_visit, &c);
+}
+
+/* Emits the outputs flagged in need (all when need is NULL), in declaration order, which is a
+ * dependency order because an output may only use earlier ones. */
+static exo_status emit_outputs(const exo_model *m, exo_program *p, const bool *need, bool store) {
+  for (int i = 0; i < m->noutput; i++) {
+    if (need && !need[i]) continue;
+    uint32_t slot;
+    exo_status st = exo_program_emit_expr(p, m->outputs[i].expr, &slot);
+    if (st) return st;
+    p->output_slot[i] = (int32_t)slot;
+    if (store && (st = exo_program_emit(p, EXO_OP_STORE, (uint32_t)i, slot, 0, 0))) return st;
+  }
+  return EXO_OK;
+}
+
+static void fill_params(const exo_model *m, exo_program *p) {
+  for (int i = 0; i < m->nparam; i++) p->slots[EXO_SLOT_STATE0 + (uint32_t)m->nstate + (uint32_t)i] = m->params[i].value;
+}
+
+typedef struct dep_ctx {
+  const exo_model *m;
+  bool *reads; /* nstate */
+} dep_ctx;
+
+static void dep_visit(void *ctx, const exo_symref *s) {
+  dep_ctx *c = ctx;
+  if (s->kind == EXO_SYM_STATE) c->reads[s->index] = true;
+  else if (s->kind == EXO_SYM_OUTPUT) exo_expr_visit_symbols(c->m->outputs[s->index].expr, dep_visit, c);
+}
+
+exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
+  *out = NULL;
+  exo_rhs *r = exo_calloc(1, sizeof *r);
+  if (!r) return exo_error_set(err, EXO_ERR_NOMEM, "out of memory compiling the model");
+  r->m = m;
+  r->n = (size_t)m->nstate;
+  exo_status st = EXO_OK;
+  bool *need = exo_calloc((size_t)m->noutput + 1, sizeof *need);
+  bool *reads = exo_calloc(r->n + 1, sizeof *reads);
+  if (!need || !reads) st = EXO_ERR_NOMEM;
+  if (!st) st = exo_program_init(&r->prog, (uint32_t)m->nstate, (uint32_t)m->nparam, (uint32_t)m->noutput);
+  if (!st) st = exo_program_init(&r->outprog, (uint32_t)m->nstate, (uint32_t)m->nparam, (uint32_t)m->noutput);
+  if (!st) {
+    for (int k = 0; k < m->nproc; k++)
+      if (m->procs[k].enabled) mark_output_needs(m, m->procs[k].rate, need);
+    st = emit_outputs(m, &r->prog, need, false);
+  }
+  r->band_lower = r->band_upper = 0;
+  for (int k = 0; k < m->nproc && !st; k++) {
+    const exo_process *p = &m->procs[k];
+    if (!p->enabled) continue;
+    uint32_t rate;
+    if ((st = exo_program_emit_expr(&r->prog, p->rate, &rate))) break;
+    for (int j = 0; j < p->nstoich && !st; j++) {
+      uint32_t d = (uint32_t)p->stoich[j].state;
+      double c = p->stoich[j].coef;
+      if (c == 1) st = exo_program_emit(&r->prog, EXO_OP_ACC, d, rate, 0, 0);
+      else if (c == -1) st = exo_program_emit(&r->prog, EXO_OP_DEC, d, rate, 0, 0);
+      else if (c != 0) {
+        uint32_t cs;
+        if (!(st = exo_program_new_slot(&r->prog, c, &cs))) st = exo_program_emit(&r->prog, EXO_OP_ACCK, d, rate, cs, 0);
+      }
+    }
+    /* Jacobian bandwidth: state i (changed) depends on state j (read) */
+    memset(reads, 0, r->n * sizeof *reads);
+    dep_ctx dc = {m, reads};
+    exo_expr_visit_symbols(p->rate, dep_visit, &dc);
+    for (int j = 0; j < p->nstoich; j++)
+      for (size_t s = 0; s < r->n; s++)
+        if (reads[s]) {
+          int diff = p->stoich[j].state - (int)s;
+          if (diff > r->band_lower) r->band_lower = diff;
+          if (-diff > r->band_upper) r->band_upper = -diff;
+        }
+  }
+  if (!st) st = exo_program_emit(&r->prog, EXO_OP_END, 0, 0, 0, 0);
+  if (!st) st = emit_outputs(m, &r->outprog, NULL, true);
+  if (!st) st = exo_program_emit(&r->outprog, EXO_OP_END, 0, 0, 0, 0);
+  free(need);
+  free(reads);
+  if (st) {
+    exo_rhs_free(r);
+    if (st == EXO_ERR_NOMEM) return exo_error_set(err, EXO_ERR_NOMEM, "out of memory compiling the model");
+    return exo_error_set(err, st, "internal error compiling the model (%s)", exo_status_name(st));
+  }
+  /* Each program gets its own working copy of its slots; parameters live there and events
+   * change them in place. */
+  fill_params(m, &r->prog);
+  fill_params(m, &r->outprog);
+  *out = r;
+  return EXO_OK;
+}
+
+void exo_rhs_free(exo_rhs *r) {
+  if (!r) return;
+  exo_program_free(&r->prog);
+  exo_program_free(&r->outprog);
+  free(r);
+}
+
+size_t exo_rhs_size(const exo_rhs *r) { return r->n; }
+
+void exo_rhs_set_param(exo_rhs *r, int index, double value) {
+  uint32_t s = EXO_SLOT_STATE0 + (uint32_t)r->n + (uint32_t)index;
+  r->prog.slots[s] = value;
+  r->outprog.slots[s] = value;
+}
+
+double exo_rhs_get_param(const exo_rhs *r, int index) {
+  return r->prog.slots[EXO_SLOT_STATE0 + (uint32_t)r->n + (uint32_t)index];
+}
+
+/* States are read through max(y, 0): the integrator may probe slightly negative values inside a
+ * step, and rates such as log(K/X) or (L/T)^lambda must never see them. */
+static inline void load_states(double *restrict slots, double t, const double *restrict y, size_t n) {
+  slots[EXO_SLOT_TIME] = t;
+  for (size_t i = 0; i < n; i++) slots[EXO_SLOT_STATE0 + i] = y[i] > 0 ? y[i] : 0;
+}
+
+bool exo_rhs_eval(exo_rhs *r, double t, const double *y, double *ydot) {
+  size_t n = r->n;
+  load_states(r->prog.slots, t, y, n);
+  memset(ydot, 0, n * sizeof *ydot);
+  exo_program_run(&r->prog, r->prog.slots, ydot);
+  bool ok = true;
+  for (size_t i = 0; i < n; i++) ok &= isfinite(ydot[i]);
+  return ok;
+}
+
+void exo_rhs_outputs(exo_rhs *r, double t, const double *y, double *out) {
+  load_states(r->outprog.slots, t, y, r->n);
+  exo_program_run(&r->outprog, r->outprog.slots, out);
+}
+
+/* Finds the first enabled process whose rate is not finite at (t, y), for error messages. */
+typedef struct diag_ctx {
+  const exo_rhs *r;
+  double t;
+  const double *y;
+} diag_ctx;
+
+static double diag_value(void *ctx, const exo_symref *s) {
+  diag_ctx *c = ctx;
+  switch (s->kind) {
+  case EXO_SYM_TIME: return c->t;
+  case EXO_SYM_STATE: return c->y[s->index] > 0 ? c->y[s->index] : 0;
+  case EXO_SYM_PARAM: return exo_rhs_get_param(c->r, s->index);
+  case EXO_SYM_OUTPUT: return exo_expr_eval_tree(c->r->m->outputs[s->index].expr, diag_value, ctx);
+  }
+  return NAN;
+}
+
+const char *exo_rhs_failing_process(const exo_rhs *r, double t, const double *y) {
+  diag_ctx c = {r, t, y};
+  for (int k = 0; k < r->m->nproc; k++) {
+    const exo_process *p = &r->m->procs[k];
+    if (p->enabled && !isfinite(exo_expr_eval_tree(p->rate, diag_value, &c))) return p->name;
+  }
+  return NULL;
+}

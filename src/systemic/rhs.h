@@ -1,0 +1,22 @@
+#ifndef EXO_SYSTEMIC_RHS_H
+#define EXO_SYSTEMIC_RHS_H
+
+#include "exosim/systemic.h"
+#include "model/expr.h"
+
+struct exo_rhs {
+  const struct exo_model *m;
+  size_t n;
+  exo_program prog;    /* dy/dt */
+  exo_program outprog; /* named outputs */
+  int band_lower, band_upper;
+};
+
+void exo_rhs_set_param(exo_rhs *r, int index, double value);
+double exo_rhs_get_param(const exo_rhs *r, int index);
+/* out[i] = value of output i */
+void exo_rhs_outputs(exo_rhs *r, double t, const double *y, double *out);
+/* The name of the first process whose rate is not finite at (t, y), or NULL. */
+const char *exo_rhs_failing_process(const exo_rhs *r, double t, const double *y);
+
+#endif
