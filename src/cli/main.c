@@ -162,6 +162,10 @@ static int cmd_run(int argc, char **argv) {
   exo_model *m = NULL;
   if (load_and_set(&a, &m, &err)) {
     fprintf(stderr, "exosim: %s\n", err.msg);
+    /* a run.json left by an earlier run must not pass for this one's */
+    char old[4200];
+    snprintf(old, sizeof old, "%s/run.json", a.out);
+    if (remove(old) == 0) fprintf(stderr, "exosim: removed the earlier %s\n", old);
     free(a.sets);
     return err.status == EXO_ERR_NOMEM ? EXIT_RUN_FAILED : EXIT_BAD_INPUT;
   }

@@ -272,7 +272,10 @@ static exo_status parse_unary(eparser *ep, exo_expr **out) {
     ep->p++;
     exo_expr *a;
     if ((st = parse_unary(ep, &a))) return st;
-    if (neg) {
+    if (neg && a->kind == EXO_EN_NUM) {
+      a->num = -a->num; /* a negative literal stays a literal (x^-1 is an integer power) */
+      a->pos = (int)(at - ep->s);
+    } else if (neg) {
       exo_expr *e = node(ep, EXO_EN_NEG, at);
       if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
       e->arg[0] = a;

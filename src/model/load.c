@@ -1112,13 +1112,15 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
   dcfg.colorize = false;
   struct fy_diag *diag = fy_diag_create(&dcfg);
   if (!diag) return nomem(L);
+  fy_diag_set_collect_errors(diag, true);
   struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_RESOLVE_DOCUMENT, .diag = diag};
   struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
   if (!doc) {
     void *it = NULL;
     struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
     if (de)
-      st = lerr(L, (exo_pos){de->line + 1, de->column + 1}, EXO_ERR_SYNTAX, "YAML syntax error: %s", de->msg);
+      /* collected errors carry 1-based positions, unlike fy_mark */
+      st = lerr(L, (exo_pos){de->line, de->column}, EXO_ERR_SYNTAX, "YAML syntax error: %s", de->msg);
     else
       st = lerr(L, (exo_pos){0, 0}, EXO_ERR_SYNTAX, "YAML syntax error");
     fy_diag_destroy(diag);

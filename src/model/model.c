@@ -46,13 +46,13 @@ exo_status exo_model_set(exo_model *m, const char *assignment, exo_error *err) {
     return EXO_OK;
   }
   if (!strncmp(name, "solver.", 7)) {
+    if (strcmp(name + 7, "rtol") && strcmp(name + 7, "atol"))
+      return exo_error_set(err, EXO_ERR_USAGE, "--set %s: solver settings are solver.rtol and solver.atol", assignment);
     if ((st = exo_quantity_parse(val, &q, &e2))) return exo_error_set(err, st, "--set %s: %s", assignment, e2.msg);
     if (q.has_unit) return exo_error_set(err, EXO_ERR_UNIT, "--set %s: tolerances take a plain number", assignment);
     if (!strcmp(name + 7, "rtol") && q.value >= 1e-15 && q.value <= 0.5) m->solver.rtol = q.value;
     else if (!strcmp(name + 7, "atol") && q.value > 0) m->solver.atol = q.value;
-    else if (!strcmp(name + 7, "rtol") || !strcmp(name + 7, "atol"))
-      return exo_error_set(err, EXO_ERR_USAGE, "--set %s: value out of range (rtol in [1e-15, 0.5], atol > 0)", assignment);
-    else return exo_error_set(err, EXO_ERR_USAGE, "--set %s: solver settings are solver.rtol and solver.atol", assignment);
+    else return exo_error_set(err, EXO_ERR_USAGE, "--set %s: value out of range (rtol in [1e-15, 0.5], atol > 0)", assignment);
     return EXO_OK;
   }
   if (!strncmp(name, "initial.", 8)) {

@@ -1,0 +1,92 @@
+#!/bin/sh
+# End-to-end checks of the exosim command: outputs, run records, --set, and errors.
+# usage: test_cli.sh EXOSIM SOURCE_DIR
+set -u
+EXO=$1
+SRC=$2
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+expect_rc() { # WANT CMD...
+  want=$1; shift
+  "$@" >"$T/stdout" 2>"$T/stderr"; rc=$?
+  [ "$rc" -eq "$want" ] || fail "'$*' exited $rc, want $want: $(cat "$T/stderr")"
+}
+has() { grep -q -- "$2" "$1" || fail "$1 lacks '$2': $(head -c 600 "$1")"; }
+
+# 1. the built-in default runs and writes both files, status last
+expect_rc 0 "$EXO" run --out "$T/a"
+head -1 "$T/a/timeseries.csv" | grep -q '^time_days,' || fail "timeseries.csv header: $(head -1 "$T/a/timeseries.csv")"
+tail -2 "$T/a/run.json" | head -1 | grep -q '"status": "complete"' || fail "run.json does not end with status complete"
+has "$T/a/run.json" '"sha256": "[0-9a-f]\{64\}"'
+has "$T/a/run.json" '"rhs_evals": [1-9]'
+has "$T/stdout" 'wrote'
+[ ! -e "$T/a/timeseries.csv.tmp" ] || fail "temporary file left behind"
+
+# 2. a model file with --days and --set (with units); the set is recorded
+expect_rc 0 "$EXO" run "$SRC/models/examples/kuznetsov1994.yaml" --out "$T/b" --days 10 --set a=0.2/day --set 'n=1e-7 /(cell*day)'
+[ "$(wc -l < "$T/b/timeseries.csv")" -eq 12 ] || fail "10 days at 1/day should give 11 rows + header"
+has "$T/b/run.json" '"set": \["a=0.2/day", "n=1e-7 /(cell\*day)"\]'
+has "$T/b/run.json" '"as_written": "0.2/day"'
+head -1 "$T/b/timeseries.csv" | grep -q '^time_days,spleen.E,spleen.T$' || fail "columns: $(head -1 "$T/b/timeseries.csv")"
+# the set changed the answer
+[ "$(tail -1 "$T/b/timeseries.csv")" != "$(sed -n 12p "$T/a/timeseries.csv")" ] || fail "--set a=... changed nothing"
+
+# 3. --set errors: unknown name, wrong dimension, missing unit; nothing claims completion
+expect_rc 0 "$EXO" run "$SRC/models/examples/kuznetsov1994.yaml" --out "$T/c" --days 1
+expect_rc 2 "$EXO" run "$SRC/models/examples/kuznetsov1994.yaml" --out "$T/c" --set k_kill=0.5/day
+has "$T/stderr" "unknown parameter 'k_kill'"
+[ ! -e "$T/c/run.json" ] || fail "a failed start left the earlier run.json claiming completion"
+expect_rc 2 "$EXO" run "$SRC/models/examples/kuznetsov1994.yaml" --out "$T/c" --set a=0.5/cell
+has "$T/stderr" "expected 1/time, got 1/count"
+expect_rc 2 "$EXO" run "$SRC/models/examples/kuznetsov1994.yaml" --out "$T/c" --set a=0.5
+has "$T/stderr" "needs a unit"
+[ "$(wc -l < "$T/stderr")" -eq 1 ] || fail "an error should be one line: $(cat "$T/stderr")"
+
+# 4. a run that fails mid-way leaves status failed with the reason, exit 1
+cat > "$T/nan.yaml" <<'YAML'
+simulation: {end: 10 days}
+compartments: {site: 1 mL}
+populations: {X: {compartment: site, initial: 1 cells}}
+parameters: {k: 1 cells/day, tc: 3 days}
+processes:
+  - {name: blows_up, rate: 'k * (1 - log(1 - time / tc))', to: X}
+YAML
+expect_rc 1 "$EXO" run "$T/nan.yaml" --out "$T/d"
+has "$T/d/run.json" '"status": "failed"'
+has "$T/d/run.json" "blows_up"
+has "$T/stderr" "blows_up"
+[ ! -e "$T/d/timeseries.csv" ] || fail "a failed run presented a time series"
+
+# 5. check, show, models, usage errors
+expect_rc 0 "$EXO" check "$SRC/models/examples/kuznetsov1994.yaml"
+has "$T/stdout" "processes (6)"
+has "$T/stdout" "is a valid model"
+expect_rc 0 "$EXO" models
+has "$T/stdout" "examples/kuznetsov1994"
+expect_rc 0 "$EXO" show kuznetsov1994
+cp "$T/stdout" "$T/shown.yaml"
+expect_rc 0 "$EXO" check "$T/shown.yaml"
+expect_rc 2 "$EXO" show nosuchmodel
+expect_rc 2 "$EXO" run --frobnicate
+expect_rc 2 "$EXO" run nosuchmodel
+has "$T/stderr" "no built-in model of that name"
+expect_rc 2 "$EXO" run "$T/missing.yaml"
+has "$T/stderr" "cannot open model file"
+expect_rc 2 "$EXO" run --days -3
+expect_rc 2 "$EXO" frobnicate
+expect_rc 0 "$EXO" run kuznetsov1994 --out "$T/e" --days '2 weeks'
+[ "$(wc -l < "$T/e/timeseries.csv")" -eq 16 ] || fail "--days '2 weeks' should give 15 rows + header"
+# an unwritable output directory is reported, not crashed on
+mkdir -p "$T/ro" && touch "$T/ro/file"
+expect_rc 1 "$EXO" run --out "$T/ro/file/sub"
+has "$T/stderr" "cannot create output directory"
+
+# 6. the examples run at tight tolerances
+for ex in kuznetsov1994 kirschner_panetta1998 depillis2005; do
+  expect_rc 0 "$EXO" run "$SRC/models/examples/$ex.yaml" --out "$T/x-$ex" --set solver.rtol=1e-10 --set solver.atol=1e-10
+done
+
+[ "$fails" -eq 0 ] && echo "test_cli: all checks passed"
+[ "$fails" -eq 0 ]

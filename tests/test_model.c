@@ -1,0 +1,152 @@
+/* Loading valid models, --set overrides, built-in models. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "exosim/model.h"
+#include "model/model.h"
+
+static const char *base =
+    "name: t\n"
+    "compartments:\n  site: {volume: 2 mL}\n  blood: 5 L\n"
+    "populations:\n"
+    "  T: {compartment: site, initial: 1e6 cells, role: tumour}\n"
+    "  CD8: {compartments: [site, blood], initial: {site: 10 cells, blood: 1e3 cells}}\n"
+    "molecules:\n  IL2: {compartment: site, initial: 1 nM}\n"
+    "parameters:\n"
+    "  k_kill: {value: 1e-7 /(cell*day), source: assumed for the test, status: assumed}\n"
+    "  n: 2\n"
+    "outputs:\n  total_cd8: site.CD8 + blood.CD8\n  ratio: total_cd8 / T\n"
+    "processes:\n"
+    "  - {name: kill, rate: k_kill * site.CD8 * T, from: T}\n"
+    "  - {name: traffic, kind: transfer, from: blood.CD8, to: site.CD8, rate: 0.1 /day}\n"
+    "  - {name: grow, kind: growth, target: T, law: logistic, rate: 0.2 /day, capacity: 1e9 cells}\n";
+
+static exo_model *load(const char *text) {
+  exo_model *m = NULL;
+  exo_error err = {0};
+  if (exo_model_load_string(text, strlen(text), "m.yaml", &m, &err)) fail_msg("%s", err.msg);
+  return m;
+}
+
+static void test_structure(void **state) {
+  (void)state;
+  exo_model *m = load(base);
+  assert_int_equal(m->ncomp, 2);
+  assert_int_equal(m->nstate, 4);
+  assert_string_equal(m->states[0].column, "site.T");
+  assert_true(m->states[0].tumour);
+  assert_string_equal(m->states[1].column, "site.CD8");
+  assert_string_equal(m->states[2].column, "blood.CD8");
+  assert_int_equal(exo_model_find_state(m, "CD8"), -2); /* ambiguous */
+  assert_int_equal(exo_model_find_state(m, "blood.CD8"), 2);
+  /* 1 nM in 2 mL = 1e-9 mol/L * 2e-3 L * N_A molecules */
+  assert_true(fabs(m->states[3].initial - 1e-9 * 2e-3 * 6.02214076e23) < 1e-3 * m->states[3].initial);
+  assert_true(fabs(m->comps[0].volume - 2e12) < 1);
+  int g = exo_model_find_param(m, "grow.capacity");
+  assert_true(g >= 0);
+  assert_string_equal(m->params[g].owner, "grow");
+  assert_int_equal(m->noutput, 2);
+  assert_int_equal(m->nproc, 3);
+  assert_int_equal(m->procs[1].nstoich, 2);
+  exo_model_free(m);
+}
+
+static void test_set(void **state) {
+  (void)state;
+  exo_model *m = load(base);
+  exo_error err = {0};
+  int k = exo_model_find_param(m, "k_kill");
+  assert_int_equal(exo_model_set(m, "k_kill=0.5e-7/(cell*day)", &err), EXO_OK);
+  assert_true(fabs(m->params[k].value - 0.5e-7 / 1440) < 1e-20);
+  assert_int_equal(exo_model_set(m, "k_kill=1e-9 /(cell*h)", &err), EXO_OK);
+  assert_true(fabs(m->params[k].value - 1e-9 / 60) < 1e-22);
+  assert_int_equal(exo_model_set(m, "grow.rate=0.3/day", &err), EXO_OK);
+  assert_int_equal(exo_model_set(m, "n=3", &err), EXO_OK);
+  assert_int_equal(exo_model_set(m, "mech.kill=off", &err), EXO_OK);
+  assert_false(m->procs[0].enabled);
+  assert_int_equal(exo_model_set(m, "initial.site.T=5e5 cells", &err), EXO_OK);
+  assert_true(m->states[0].initial == 5e5);
+  assert_int_equal(exo_model_set(m, "solver.rtol=1e-9", &err), EXO_OK);
+  assert_true(m->solver.rtol == 1e-9);
+
+  static const struct {
+    const char *set;
+    exo_status st;
+    const char *msg;
+  } bad[] = {
+      {"k_kil=1e-7/(cell*day)", EXO_ERR_USAGE, "unknown parameter 'k_kil' (did you mean 'k_kill'?)"},
+      {"k_kill=1e-7", EXO_ERR_UNIT, "needs a unit"},
+      {"k_kill=1e-7/day", EXO_ERR_UNIT, "expected 1/(count*time), got 1/time"},
+      {"k_kill=-1e-7/(cell*day)", EXO_ERR_USAGE, "must not be negative"},
+      {"k_kill=abc", EXO_ERR_SYNTAX, "not a number"},
+      {"k_kill=1 /fortnight", EXO_ERR_SYNTAX, "unknown unit 'fortnight'"},
+      {"k_kill", EXO_ERR_USAGE, "expected NAME=VALUE"},
+      {"mech.kil=off", EXO_ERR_USAGE, "did you mean 'kill'"},
+      {"mech.kill=maybe", EXO_ERR_USAGE, "on or off"},
+      {"initial.CD8=5 cells", EXO_ERR_USAGE, "no state 'CD8'"},
+      {"initial.site.T=5 /day", EXO_ERR_UNIT, "expected count"},
+      {"solver.rtol=2", EXO_ERR_USAGE, "out of range"},
+      {"solver.method=adams", EXO_ERR_USAGE, "solver.rtol and solver.atol"},
+      {"n=2 cells", EXO_ERR_UNIT, "expected dimensionless, got count"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    exo_error e = {0};
+    exo_status st = exo_model_set(m, bad[i].set, &e);
+    if (st != bad[i].st || !strstr(e.msg, bad[i].msg))
+      fail_msg("--set %s: %s '%s', want %s '%s'", bad[i].set, exo_status_name(st), e.msg, exo_status_name(bad[i].st), bad[i].msg);
+  }
+  exo_model_free(m);
+}
+
+static void test_examples_load(void **state) {
+  (void)state;
+  static const char *const files[] = {"kuznetsov1994", "kirschner_panetta1998", "depillis2005"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/models/examples/%s.yaml", EXO_SOURCE_DIR, files[i]);
+    exo_model *m;
+    exo_error err = {0};
+    if (exo_model_load_file(path, &m, &err)) fail_msg("%s", err.msg);
+    const char *canon;
+    const char *text = exo_builtin_model_text(files[i], &canon);
+    assert_non_null(text); /* compiled in */
+    exo_model_free(m);
+  }
+  assert_null(exo_builtin_model_text("no_such_model", NULL));
+}
+
+static void test_missing_file(void **state) {
+  (void)state;
+  exo_model *m;
+  exo_error err = {0};
+  assert_int_equal(exo_model_load_file("/nonexistent/x.yaml", &m, &err), EXO_ERR_IO);
+  assert_non_null(strstr(err.msg, "/nonexistent/x.yaml: cannot open model file"));
+  assert_null(m);
+}
+
+static void test_hash_follows_text(void **state) {
+  (void)state;
+  exo_model *a = load(base), *b = load(base);
+  assert_string_equal(exo_model_hash(a), exo_model_hash(b));
+  assert_int_equal(strlen(exo_model_hash(a)), 64);
+  exo_model_free(b);
+  char text[4096];
+  snprintf(text, sizeof text, "%s#\n", base);
+  b = load(text);
+  assert_string_not_equal(exo_model_hash(a), exo_model_hash(b));
+  exo_model_free(a);
+  exo_model_free(b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_structure), cmocka_unit_test(test_set), cmocka_unit_test(test_examples_load),
+      cmocka_unit_test(test_missing_file), cmocka_unit_test(test_hash_follows_text),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
