@@ -17,6 +17,9 @@ typedef struct exo_solver_stats {
   char linear_solver[16]; /* "dense" or "band" */
   int band_lower, band_upper;
   double rtol, atol;
+  double constraints_released_day; /* day the y >= 0 constraints were released, or -1 */
+  double most_negative;            /* most negative state value written as 0 (0 if none) */
+  int most_negative_state;         /* its state index */
 } exo_solver_stats;
 
 /* The compiled right-hand side (also used on its own by benchmarks). */

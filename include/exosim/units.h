@@ -40,6 +40,9 @@ void exo_dim_format(exo_dim d, char *buf, size_t n);
  * converts a value in that unit to internal units, and its dimension. */
 exo_status exo_unit_parse(const char *unit, double *factor, exo_dim *dim, exo_error *err);
 
+/* Whether name is a unit of the table ("day", "cells", "mL"). */
+bool exo_unit_is_known(const char *name);
+
 /* Parses "NUMBER [UNIT]" ("0.18 /day", "3e4 cells", "2"). Rejects NaN and infinities. */
 exo_status exo_quantity_parse(const char *text, exo_quantity *q, exo_error *err);
 

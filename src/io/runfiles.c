@@ -168,6 +168,15 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
             s->linear_solver, s->band_lower, s->band_upper, s->rtol, s->atol, s->steps, s->rhs_evals,
             s->rhs_evals_jacobian, s->jac_evals, s->lin_setups, s->newton_iters, s->newton_conv_fails,
             s->err_test_fails, s->reinits, s->events_applied);
+    fprintf(f, "  \"non_negativity\": {\"constraints_released_day\": ");
+    if (s->constraints_released_day >= 0) json_number(f, s->constraints_released_day);
+    else fputs("null", f);
+    fprintf(f, ", \"most_negative_value_written_as_zero\": ");
+    json_number(f, s->most_negative);
+    fprintf(f, ", \"state\": ");
+    if (s->most_negative < 0 && m) exo_json_string(f, m->states[s->most_negative_state].column);
+    else fputs("null", f);
+    fprintf(f, "},\n");
   }
   fprintf(f, "  \"wall_seconds\": ");
   json_number(f, in->wall_seconds);

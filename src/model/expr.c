@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/fault.h"
+#include "core/strutil.h"
 
 #define MAX_DEPTH 200
 #define MAX_NAME 128
@@ -116,10 +117,14 @@ static exo_status parse_call(eparser *ep, const char *name, const char *at, exo_
   int fi = -1;
   for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++)
     if (!strcmp(funcs[i].name, name)) fi = (int)i;
-  if (fi < 0)
+  if (fi < 0) {
+    const char *names[sizeof funcs / sizeof funcs[0]];
+    for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++) names[i] = funcs[i].name;
+    const char *sug = exo_nearest(name, names, sizeof funcs / sizeof funcs[0]);
+    if (sug) return fail(ep, at, EXO_ERR_MODEL, "unknown function '%s' (did you mean '%s'?)", name, sug);
     return fail(ep, at, EXO_ERR_MODEL,
-                "unknown function '%s' (known: exp, log, log10, sqrt, abs, pow, min, max, hill)%s",
-                name, NULL);
+                "unknown function '%s' (known: exp, log, log10, sqrt, abs, pow, min, max, hill)%s", name, NULL);
+  }
   exo_expr *e = node(ep, EXO_EN_CALL, at);
   if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
   e->func = funcs[fi].f;
@@ -203,6 +208,21 @@ static exo_status parse_atom(eparser *ep, exo_expr **out) {
       return fail(ep, end, EXO_ERR_SYNTAX,
                   "a unit or name directly after a number ('%.8s') is not allowed in an expression; "
                   "declare a parameter with that unit instead%s", end, NULL);
+    /* "1e4 cells/day + ...": a unit after a number is a quantity, which an expression cannot hold */
+    const char *q = end;
+    while (*q == ' ' || *q == '\t') q++;
+    if (isalpha((unsigned char)*q) || (*q == '/' && isalpha((unsigned char)q[1]))) {
+      const char *w = q + (*q == '/');
+      size_t wl = 0;
+      while (isalnum((unsigned char)w[wl]) || w[wl] == '_' || w[wl] == '-') wl++;
+      char word[64];
+      snprintf(word, sizeof word, "%.*s", (int)(wl < 63 ? wl : 63), w);
+      exo_symref tmp;
+      if (exo_unit_is_known(word) && !ep->resolve(ep->ctx, word, &tmp))
+        return fail(ep, w, EXO_ERR_SYNTAX,
+                    "units are not allowed in an expression ('%s' after a number): declare a parameter "
+                    "with that unit (e.g. 'k: 0.1 /day') and use its name%s", word, NULL);
+    }
     ep->p = end;
     exo_expr *e = node(ep, EXO_EN_NUM, at);
     if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
@@ -227,6 +247,10 @@ static exo_status parse_atom(eparser *ep, exo_expr **out) {
     exo_expr *e = node(ep, EXO_EN_SYM, at);
     if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
     if (!ep->resolve(ep->ctx, name, &e->sym)) {
+      if (exo_unit_is_known(name))
+        return fail(ep, at, EXO_ERR_SYNTAX,
+                    "'%s' is a unit, and units are not allowed in an expression: declare a parameter with "
+                    "that unit (e.g. 'k: 0.1 /day') and use its name%s", name, NULL);
       const char *sug = ep->suggest ? ep->suggest(ep->ctx, name) : NULL;
       if (sug) return fail(ep, at, EXO_ERR_MODEL, "undefined name '%s' (did you mean '%s'?)", name, sug);
       return fail(ep, at, EXO_ERR_MODEL, "undefined name '%s'%s", name, NULL);
@@ -361,12 +385,6 @@ void exo_expr_visit_symbols(const exo_expr *e, void (*fn)(void *ctx, const exo_s
 
 /* --- evaluation ------------------------------------------------------------------------------ */
 
-static inline double hill(double x, double k, double n) {
-  if (x <= 0) return 0;
-  /* x^n/(K^n+x^n) = 1/(1+(K/x)^n): one pow, and no overflow for large x */
-  return 1.0 / (1.0 + pow(k / x, n));
-}
-
 double exo_expr_eval_tree(const exo_expr *e, exo_symval_fn values_of, void *ctx) {
   double a = e->nargs > 0 ? exo_expr_eval_tree(e->arg[0], values_of, ctx) : 0;
   double b = e->nargs > 1 ? exo_expr_eval_tree(e->arg[1], values_of, ctx) : 0;
@@ -389,7 +407,7 @@ double exo_expr_eval_tree(const exo_expr *e, exo_symval_fn values_of, void *ctx)
     case EXO_FN_POW: return pow(a, b);
     case EXO_FN_MIN: return a < b ? a : b;
     case EXO_FN_MAX: return a > b ? a : b;
-    case EXO_FN_HILL: return hill(a, b, exo_expr_eval_tree(e->arg[2], values_of, ctx));
+    case EXO_FN_HILL: return exo_hill(a, b, exo_expr_eval_tree(e->arg[2], values_of, ctx));
     }
   }
   return NAN;
@@ -535,40 +553,66 @@ exo_status exo_program_emit_expr(exo_program *p, const exo_expr *e, uint32_t *sl
     default: break;
     }
   }
+  /* Common subexpressions: every slot-variant instruction writes a fresh temporary exactly once
+   * and the program never writes a state or parameter slot, so an earlier instruction with the
+   * same operation and operands already holds this value. */
+  for (uint32_t i = 0; i < p->ncode; i++) {
+    const exo_instr *in = &p->code[i];
+    if (in->op == (uint32_t)op && in->a == a && in->b == b && in->c == c && exo_op_is_slot_variant(in->op)) {
+      *slot = in->d;
+      return EXO_OK;
+    }
+  }
   if ((st = exo_program_new_slot(p, NAN, &d))) return st;
   if ((st = exo_program_emit(p, op, d, a, b, c))) return st;
   *slot = d;
   return EXO_OK;
 }
 
+/* Direct dispatch through a table of label addresses (a GNU C extension that gcc and clang
+ * accept) where available: one indirect jump per operation, predicted per site, instead of the
+ * bounds check and shared jump of a switch. acc is the register accumulator of EXO_VARIANTS. */
+#define A s[ip->a]
+#define B s[ip->b]
+#define C s[ip->c]
+#if defined(__GNUC__)
 void exo_program_run(const exo_program *p, double *restrict s, double *restrict out) {
+  double acc = 0;
+#define EXO_LABEL1(name, suffix, body) &&L_##name##suffix,
+#define EXO_LABELS(name, value) EXO_VARIANTS(EXO_LABEL1, name, value)
+  static const void *const labels[] = {&&L_END, EXO_VALUE_OPS(EXO_LABELS)};
+#undef EXO_LABEL1
+#undef EXO_LABELS
+  const exo_instr *ip = p->code;
+#define NEXT goto *labels[(++ip)->op]
+  goto *labels[ip->op];
+#define EXO_BODY1(name, suffix, body)                                                           \
+  L_##name##suffix : body;                                                                      \
+  NEXT;
+#define EXO_BODIES(name, value) EXO_VARIANTS(EXO_BODY1, name, value)
+  EXO_VALUE_OPS(EXO_BODIES)
+#undef EXO_BODY1
+#undef EXO_BODIES
+L_END:
+  return;
+#undef NEXT
+}
+#else
+void exo_program_run(const exo_program *p, double *restrict s, double *restrict out) {
+  double acc = 0;
   for (const exo_instr *ip = p->code;; ip++) {
     switch ((exo_op)ip->op) {
     case EXO_OP_END: return;
-    case EXO_OP_MOV: s[ip->d] = s[ip->a]; break;
-    case EXO_OP_NEG: s[ip->d] = -s[ip->a]; break;
-    case EXO_OP_ADD: s[ip->d] = s[ip->a] + s[ip->b]; break;
-    case EXO_OP_SUB: s[ip->d] = s[ip->a] - s[ip->b]; break;
-    case EXO_OP_MUL: s[ip->d] = s[ip->a] * s[ip->b]; break;
-    case EXO_OP_DIV: s[ip->d] = s[ip->a] / s[ip->b]; break;
-    case EXO_OP_FMA: s[ip->d] = s[ip->a] * s[ip->b] + s[ip->c]; break;
-    case EXO_OP_FNMA: s[ip->d] = s[ip->c] - s[ip->a] * s[ip->b]; break;
-    case EXO_OP_MUL3: s[ip->d] = s[ip->a] * s[ip->b] * s[ip->c]; break;
-    case EXO_OP_POW: s[ip->d] = pow(s[ip->a], s[ip->b]); break;
-    case EXO_OP_SQR: s[ip->d] = s[ip->a] * s[ip->a]; break;
-    case EXO_OP_CUBE: s[ip->d] = s[ip->a] * s[ip->a] * s[ip->a]; break;
-    case EXO_OP_EXP: s[ip->d] = exp(s[ip->a]); break;
-    case EXO_OP_LOG: s[ip->d] = log(s[ip->a]); break;
-    case EXO_OP_LOG10: s[ip->d] = log10(s[ip->a]); break;
-    case EXO_OP_SQRT: s[ip->d] = sqrt(s[ip->a]); break;
-    case EXO_OP_ABS: s[ip->d] = fabs(s[ip->a]); break;
-    case EXO_OP_MIN: s[ip->d] = s[ip->a] < s[ip->b] ? s[ip->a] : s[ip->b]; break;
-    case EXO_OP_MAX: s[ip->d] = s[ip->a] > s[ip->b] ? s[ip->a] : s[ip->b]; break;
-    case EXO_OP_HILL: s[ip->d] = hill(s[ip->a], s[ip->b], s[ip->c]); break;
-    case EXO_OP_ACC: out[ip->d] += s[ip->a]; break;
-    case EXO_OP_DEC: out[ip->d] -= s[ip->a]; break;
-    case EXO_OP_ACCK: out[ip->d] += s[ip->a] * s[ip->b]; break;
-    case EXO_OP_STORE: out[ip->d] = s[ip->a]; break;
+#define EXO_CASE1(name, suffix, body) case EXO_OP_##name##suffix: body; break;
+#define EXO_CASES(name, value) EXO_VARIANTS(EXO_CASE1, name, value)
+      EXO_VALUE_OPS(EXO_CASES)
+#undef EXO_CASE1
+#undef EXO_CASES
+    default: return;
     }
   }
 }
+#endif
+#undef A
+#undef B
+#undef C

@@ -5,6 +5,7 @@
 #define EXO_MODEL_EXPR_H
 
 #include <stdbool.h>
+#include <math.h>
 #include <stdint.h>
 
 #include "core/arena.h"
@@ -61,19 +62,53 @@ double exo_expr_eval_tree(const exo_expr *e, exo_symval_fn values_of, void *ctx)
 
 /* --- compiled programs -------------------------------------------------------------------- */
 
+/* Value operations: NAME and the value they compute from slots A, B, C. */
+#define EXO_VALUE_OPS(X)                                                                        \
+  X(MOV, A) X(NEG, -A) X(ADD, A + B) X(SUB, A - B) X(MUL, A * B) X(DIV, A / B)                 \
+  X(FMA, A * B + C) X(FNMA, C - A * B) X(MUL3, A * B * C) X(POW, pow(A, B)) X(SQR, A * A)      \
+  X(CUBE, A * A * A) X(EXP, exp(A)) X(LOG, log(A)) X(LOG10, log10(A)) X(SQRT, sqrt(A))         \
+  X(ABS, fabs(A)) X(MIN, (A < B ? A : B)) X(MAX, (A > B ? A : B)) X(HILL, exo_hill(A, B, C))
+
+/* Each value operation comes in nine variants that say where its value goes: a slot, or an
+ * accumulator that the interpreter keeps in a register while it sums the terms of one dy/dt,
+ * or straight into out[d]. Summing a state's terms in a register instead of with out[d] += ...
+ * avoids a store-to-load round trip per term, which is what bounds a small right-hand side. */
+#define EXO_VARIANTS(X, name, value)                                                            \
+  X(name, , s[ip->d] = (value))          /* slot d = value */                                   \
+  X(name, _AS, acc = (value))            /* acc = value */                                      \
+  X(name, _ANS, acc = -(value))          /* acc = -value */                                     \
+  X(name, _AA, acc += (value))           /* acc += value */                                     \
+  X(name, _ASB, acc -= (value))          /* acc -= value */                                     \
+  X(name, _OA, out[ip->d] = acc + (value)) /* out[d] = acc + value */                           \
+  X(name, _OSB, out[ip->d] = acc - (value)) /* out[d] = acc - value */                          \
+  X(name, _O, out[ip->d] = (value))      /* out[d] = value */                                   \
+  X(name, _ON, out[ip->d] = -(value))    /* out[d] = -value */
+
+typedef enum exo_variant {
+  EXO_V_SLOT, EXO_V_ACC_SET, EXO_V_ACC_NSET, EXO_V_ACC_ADD, EXO_V_ACC_SUB, EXO_V_OUT_ADD, EXO_V_OUT_SUB,
+  EXO_V_OUT_SET, EXO_V_OUT_NSET, EXO_NVARIANTS
+} exo_variant;
+
+#define EXO_OP_ENUM1(name, suffix, body) EXO_OP_##name##suffix,
+#define EXO_OP_ENUM(name, value) EXO_VARIANTS(EXO_OP_ENUM1, name, value)
 typedef enum exo_op {
-  EXO_OP_END, EXO_OP_MOV, EXO_OP_NEG, EXO_OP_ADD, EXO_OP_SUB, EXO_OP_MUL, EXO_OP_DIV,
-  EXO_OP_FMA,  /* d = a*b + c */
-  EXO_OP_FNMA, /* d = c - a*b */
-  EXO_OP_MUL3, /* d = a*b*c */
-  EXO_OP_POW, EXO_OP_SQR, EXO_OP_CUBE, EXO_OP_EXP, EXO_OP_LOG, EXO_OP_LOG10, EXO_OP_SQRT,
-  EXO_OP_ABS, EXO_OP_MIN, EXO_OP_MAX,
-  EXO_OP_HILL, /* d = a^c / (b^c + a^c), with a<=0 giving 0 */
-  EXO_OP_ACC,  /* out[d] += a */
-  EXO_OP_DEC,  /* out[d] -= a */
-  EXO_OP_ACCK, /* out[d] += a * b   (b a constant slot: a stoichiometric coefficient) */
-  EXO_OP_STORE /* out[d] = a */
+  EXO_OP_END,
+  EXO_VALUE_OPS(EXO_OP_ENUM)
+  EXO_OP_COUNT
 } exo_op;
+#undef EXO_OP_ENUM1
+#undef EXO_OP_ENUM
+#define EXO_OP_STORE EXO_OP_MOV_O /* out[d] = a */
+
+/* The op that computes the same value as base_op (a slot-variant op) but sends it to v. */
+static inline uint32_t exo_op_variant(uint32_t base_op, exo_variant v) { return base_op + (uint32_t)v; }
+/* Whether op is a value op writing a slot (variant 0). */
+static inline int exo_op_is_slot_variant(uint32_t op) {
+  return op != EXO_OP_END && op < EXO_OP_COUNT && (op - 1) % EXO_NVARIANTS == 0;
+}
+
+/* hill(x, K, n) = x^n / (K^n + x^n), 0 for x <= 0; written 1/(1+(K/x)^n): one pow, no overflow */
+static inline double exo_hill(double x, double k, double n) { return x <= 0 ? 0 : 1.0 / (1.0 + pow(k / x, n)); }
 
 typedef struct exo_instr {
   uint32_t op, d, a, b, c;
@@ -100,8 +135,7 @@ exo_status exo_program_new_slot(exo_program *p, double init, uint32_t *slot);
 /* Emits code computing e; *slot receives the slot that holds its value. */
 exo_status exo_program_emit_expr(exo_program *p, const exo_expr *e, uint32_t *slot);
 
-/* Runs the program over slots (a private copy of p->slots with time/states/params filled in),
- * writing into out (ACC/DEC/STORE targets). */
+/* Runs the program over slots (time, states and parameters filled in), writing into out. */
 void exo_program_run(const exo_program *p, double *restrict slots, double *restrict out);
 
 #endif

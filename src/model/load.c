@@ -23,6 +23,8 @@ typedef struct loader {
   exo_model *m;
   const char *file;
   exo_error *err;
+  const char *text; /* the whole source, for mapping positions inside multi-line scalars */
+  size_t len;
 } loader;
 
 static exo_status lerr(loader *L, exo_pos p, exo_status st, const char *fmt, ...)
@@ -59,11 +61,6 @@ static exo_pos node_pos(struct fy_node *n, exo_pos fallback) {
     if (first) return node_pos(first, fallback);
   }
   return fallback;
-}
-
-static bool is_quoted(struct fy_node *n) {
-  enum fy_node_style s = fy_node_get_style(n);
-  return s == FYNS_SINGLE_QUOTED || s == FYNS_DOUBLE_QUOTED;
 }
 
 static const char *type_name(struct fy_node *n) {
@@ -337,7 +334,61 @@ static const char *suggest_symbol(void *ctx, const char *name) {
   return exo_nearest(name, cands, n);
 }
 
-/* Parses an expression held in node n; an error points at its exact column. */
+/* Maps byte offset off of a scalar's value to its line and column in the source. The value and
+ * the source differ only in quotes, block indicators and the whitespace that YAML folds, so the
+ * two are walked together over their non-space characters. Falls back to the scalar's start
+ * when they disagree (escape sequences). */
+static exo_pos scalar_offset_pos(loader *L, struct fy_node *n, const char *value, int off, exo_pos start) {
+  struct fy_token *t = fy_node_get_scalar_token(n);
+  const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL, *me = t ? fy_token_end_mark(t) : NULL;
+  if (!mk || !me || !L->text || me->input_pos > L->len || mk->input_pos > me->input_pos) return start;
+  const char *raw = L->text, *isspace_chars = " \t\r\n";
+  size_t r = mk->input_pos, rend = me->input_pos;
+  if (r < rend && (raw[r] == '"' || raw[r] == '\'')) r++;
+  else if (r < rend && (raw[r] == '|' || raw[r] == '>'))
+    while (r < rend && raw[r] != '\n') r++;
+  for (int p = 0; p <= off && value[p]; p++) {
+    if (strchr(isspace_chars, value[p])) continue;
+    while (r < rend && strchr(isspace_chars, raw[r])) r++;
+    if (r >= rend || raw[r] != value[p]) return start;
+    if (p == off) break;
+    r++;
+  }
+  exo_pos pos = {mk->line + 1, mk->column + 1};
+  for (size_t i = mk->input_pos; i < r; i++) {
+    if (raw[i] == '\n') {
+      pos.line++;
+      pos.col = 1;
+    } else {
+      pos.col++;
+    }
+  }
+  return pos;
+}
+
+/* A one-line excerpt of an expression for messages: whitespace runs become one space and long
+ * texts are cut to a window around the offending offset. */
+static void excerpt(const char *text, int off, char *out, size_t n) {
+  char flat[4096];
+  size_t k = 0;
+  int flat_off = 0;
+  for (size_t i = 0; text[i] && k + 1 < sizeof flat; i++) {
+    bool sp = strchr(" \t\r\n", text[i]) != NULL;
+    if ((int)i == off) flat_off = (int)k;
+    if (sp && (k == 0 || flat[k - 1] == ' ')) continue;
+    flat[k++] = sp ? ' ' : text[i];
+  }
+  while (k && flat[k - 1] == ' ') k--;
+  flat[k] = '\0';
+  if (k <= 70) {
+    snprintf(out, n, "%s", flat);
+    return;
+  }
+  int from = flat_off - 40 < 0 ? 0 : flat_off - 40;
+  snprintf(out, n, "%s%.60s%s", from ? "..." : "", flat + from, (size_t)from + 60 < k ? "..." : "");
+}
+
+/* Parses an expression held in node n; an error points at its exact line and column. */
 static exo_status expression(loader *L, struct fy_node *n, exo_pos at, const char *what, const char **text_out,
                              exo_expr **out) {
   const char *text;
@@ -349,11 +400,9 @@ static exo_status expression(loader *L, struct fy_node *n, exo_pos at, const cha
   st = exo_expr_parse(&L->m->arena, text, resolve_symbol, suggest_symbol, L->m, out, &epos, &e2);
   if (st == EXO_ERR_NOMEM) return nomem(L);
   if (st) {
-    /* column of the offending character, when the expression sits on one line */
-    int col = p.col + (is_quoted(n) ? 1 : 0) + epos;
-    for (int i = 0; i < epos; i++)
-      if (text[i] == '\n') col = p.col;
-    return lerr(L, (exo_pos){p.line, col}, st, "in %s \"%s\": %s", what, text, e2.msg);
+    char ex[128];
+    excerpt(text, epos, ex, sizeof ex);
+    return lerr(L, scalar_offset_pos(L, n, text, epos, p), st, "%s: %s (in \"%s\")", what, e2.msg, ex);
   }
   if (text_out) *text_out = text;
   return EXO_OK;
@@ -625,7 +674,32 @@ static exo_status read_outputs(loader *L, struct fy_node *sec, exo_pos at) {
     snprintf(what, sizeof what, "output '%s'", name);
     /* parse before counting it in, so it cannot refer to itself */
     exo_expr *e;
-    if ((st = expression(L, fy_node_pair_value(pr), kp, what, &o->text, &e))) return st;
+    if ((st = expression(L, fy_node_pair_value(pr), kp, what, &o->text, &e))) {
+      /* say why a name listed in this section is not visible yet */
+      char self[160], later[160];
+      snprintf(self, sizeof self, "undefined name '%s'", name);
+      if (strstr(L->err->msg, self)) {
+        char msg[EXO_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", L->err->msg);
+        char *cut = strstr(msg, self);
+        snprintf(cut, sizeof msg - (size_t)(cut - msg), "it refers to itself");
+        exo_error_set(L->err, st, "%s", msg);
+      } else {
+        void *it2 = NULL;
+        struct fy_node_pair *q;
+        while ((q = fy_node_mapping_iterate(sec, &it2))) {
+          const char *other = pair_key(L, q);
+          snprintf(later, sizeof later, "undefined name '%s'", other ? other : "");
+          if (other && strstr(L->err->msg, later)) {
+            size_t len = strlen(L->err->msg);
+            snprintf(L->err->msg + len, sizeof L->err->msg - len,
+                     "; '%s' is an output listed after '%s', and an output can only use those listed before it", other, name);
+            break;
+          }
+        }
+      }
+      return st;
+    }
     o->expr = e;
     m->noutput++;
   }
@@ -681,6 +755,16 @@ static exo_status proc_param(proc_ctx *c, const char *key, exo_dim want, bool re
   const char *s = text;
   while (isspace((unsigned char)*s)) s++;
   bool numeric = isdigit((unsigned char)*s) || *s == '.' || ((*s == '-' || *s == '+') && (isdigit((unsigned char)s[1]) || s[1] == '.'));
+  if (numeric) {
+    /* "0.1 /day" is a quantity; "2 * r" is an expression that starts with a number: after the
+     * number, a unit begins with a letter, '/', '(' or '%' but an expression continues with an
+     * operator. */
+    char *end;
+    (void)strtod(s, &end);
+    while (*end == ' ' || *end == '\t') end++;
+    if (*end && !(isalpha((unsigned char)*end) || *end == '/' || *end == '(' || *end == '%' || (unsigned char)*end >= 0x80))
+      numeric = false;
+  }
   if (numeric) {
     double v = 0;
     const char *written = NULL;
@@ -793,7 +877,10 @@ static exo_status build_process(proc_ctx *c) {
       /* r X ln(K/X); X=0 is handled by the positivity clamp (0 * ln(inf) would be NaN) */
       st = compose(c, "%s * %s * log(%s / max(%s, 1e-300 * %s))", r, col(c, tgt), K, col(c, tgt), K);
     } else {
-      return lerr(L, node_pos(ln, c->pos), EXO_ERR_MODEL, "growth law must be exponential, logistic or gompertz, not '%s'", law);
+      static const char *const laws[] = {"exponential", "logistic", "gompertz"};
+      const char *sug = exo_nearest(law, laws, 3);
+      return lerr(L, node_pos(ln, c->pos), EXO_ERR_MODEL, "growth law must be exponential, logistic or gompertz, not '%s'%s%s%s",
+                  law, sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
     }
     if (st || (st = add_stoich(c, tgt, 1))) return st;
   } else if (!strcmp(k, "mass_action_kill")) {
@@ -1097,6 +1184,101 @@ static exo_status read_events(loader *L, struct fy_node *sec, exo_pos at) {
   return EXO_OK;
 }
 
+/* --- source-text helpers for syntax errors ------------------------------------------------ */
+
+/* Whether the text holds anything but blank lines and comments. */
+static bool has_content(const char *t, size_t n) {
+  bool line_start = true, in_comment = false;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (c == '\n') {
+      line_start = true;
+      in_comment = false;
+      continue;
+    }
+    if (in_comment || c == ' ' || c == '\t' || c == '\r') continue;
+    if (c == '#' && line_start) {
+      in_comment = true;
+      continue;
+    }
+    if (c == '-' && line_start && i + 3 <= n && !strncmp(t + i, "---", 3)) {
+      i += 2;
+      continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+static size_t line_col_offset(const char *t, size_t n, exo_pos p) {
+  int line = 1;
+  size_t i = 0;
+  while (i < n && line < p.line)
+    if (t[i++] == '\n') line++;
+  size_t off = i + (size_t)(p.col > 0 ? p.col - 1 : 0);
+  return off < n ? off : n;
+}
+
+static int word_len(const char *s) {
+  int k = 0;
+  while (s[k] && !strchr(" \t\r\n:{}[],", s[k])) k++;
+  return k;
+}
+
+/* The first '{' or '[' that is never closed, skipping quoted text and comments. */
+static bool unclosed_bracket(const char *t, size_t n, exo_pos *where) {
+  enum { MAXD = 256 };
+  exo_pos stack[MAXD];
+  int depth = 0, line = 1, col = 0;
+  char quote = 0;
+  bool comment = false;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    col++;
+    if (c == '\n') {
+      line++;
+      col = 0;
+      comment = false;
+      continue;
+    }
+    if (comment) continue;
+    if (quote) {
+      if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '\'') quote = c;
+    else if (c == '#' && (i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n')) comment = true;
+    else if (c == '{' || c == '[') {
+      if (depth < MAXD) stack[depth] = (exo_pos){line, col};
+      depth++;
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      depth--;
+    }
+  }
+  if (depth == 0) return false;
+  *where = stack[0];
+  return true;
+}
+
+/* A "---" line after content starts a second document (libfyaml would quietly load only the
+ * first). */
+static bool second_document(const char *t, size_t n, exo_pos *where) {
+  bool seen_content = false;
+  int line = 1;
+  for (size_t i = 0; i < n; line++) {
+    size_t e = i;
+    while (e < n && t[e] != '\n') e++;
+    bool marker = e - i >= 3 && !strncmp(t + i, "---", 3) && (e - i == 3 || t[i + 3] == ' ' || t[i + 3] == '\t' || t[i + 3] == '\r');
+    if (marker && seen_content) {
+      *where = (exo_pos){line, 1};
+      return true;
+    }
+    if (!marker && has_content(t + i, e - i)) seen_content = true;
+    i = e + 1;
+  }
+  return false;
+}
+
 /* --- the document --------------------------------------------------------------------------- */
 
 static void quiet_output(struct fy_diag *d, void *user, const char *buf, size_t len) {
@@ -1114,20 +1296,38 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
   if (!diag) return nomem(L);
   fy_diag_set_collect_errors(diag, true);
   struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_RESOLVE_DOCUMENT, .diag = diag};
+  exo_pos top = {1, 1};
+  if (!has_content(text, len)) {
+    fy_diag_destroy(diag);
+    return lerr(L, top, EXO_ERR_MODEL, "the file is empty: it holds no model (only comments or blank lines)");
+  }
   struct fy_document *doc = fy_document_build_from_string(&cfg, text, len);
   if (!doc) {
     void *it = NULL;
     struct fy_diag_error *de = fy_diag_errors_iterate(diag, &it);
-    if (de)
+    exo_pos open;
+    if (de && strstr(de->msg, "flow") && unclosed_bracket(text, len, &open))
+      st = lerr(L, open, EXO_ERR_SYNTAX, "YAML syntax error: this '%c' is never closed (libfyaml: %s at %d:%d)",
+                text[line_col_offset(text, len, open)], de->msg, de->line, de->column);
+    else if (de && !strcmp(de->msg, "duplicate key"))
+      st = lerr(L, (exo_pos){de->line, de->column}, EXO_ERR_SYNTAX, "YAML syntax error: duplicate key '%.*s'",
+                word_len(text + line_col_offset(text, len, (exo_pos){de->line, de->column})),
+                text + line_col_offset(text, len, (exo_pos){de->line, de->column}));
+    else if (de)
       /* collected errors carry 1-based positions, unlike fy_mark */
       st = lerr(L, (exo_pos){de->line, de->column}, EXO_ERR_SYNTAX, "YAML syntax error: %s", de->msg);
     else
-      st = lerr(L, (exo_pos){0, 0}, EXO_ERR_SYNTAX, "YAML syntax error");
+      st = lerr(L, top, EXO_ERR_SYNTAX, "YAML syntax error");
     fy_diag_destroy(diag);
     return st;
   }
+  exo_pos second;
+  if (second_document(text, len, &second)) {
+    fy_document_destroy(doc);
+    fy_diag_destroy(diag);
+    return lerr(L, second, EXO_ERR_SYNTAX, "a second YAML document starts here: a model file holds exactly one");
+  }
   struct fy_node *root = fy_document_root(doc);
-  exo_pos top = {1, 1};
   if (!root || fy_node_get_type(root) != FYNT_MAPPING) {
     st = lerr(L, node_pos(root, top), EXO_ERR_MODEL, "a model file must be a mapping of sections (compartments:, populations:, ...), not %s",
               type_name(root));
@@ -1181,7 +1381,7 @@ exo_status exo_model_load_string(const char *text, size_t len, const char *displ
   exo_model *m = exo_calloc(1, sizeof *m);
   if (!m) return exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
   exo_arena_init(&m->arena);
-  loader L = {m, display_name, err};
+  loader L = {m, display_name, err, text, len};
   m->solver = (exo_solver_settings){.end_time = 100 * EXO_MINUTES_PER_DAY, .output_every = EXO_MINUTES_PER_DAY,
                                     .rtol = 1e-6, .atol = 1e-6, .max_steps = 100000, .linsolver = EXO_LINSOL_AUTO};
   exo_status st = EXO_OK;

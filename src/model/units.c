@@ -6,6 +6,8 @@
  * that lists a few valid ones. */
 #include "exosim/units.h"
 
+#include "core/strutil.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -183,6 +185,16 @@ static exo_status parse_factor(uparser *u, double *f, exo_dim *d, int depth) {
     /* A trailing '-' is not part of a name. */
     while (u->p > start + 1 && u->p[-1] == '-') u->p--;
     const unit_def *ud = unit_lookup(start, (size_t)(u->p - start));
+    if (!ud) {
+      enum { NU = sizeof unit_table / sizeof unit_table[0] };
+      const char *names[NU];
+      for (size_t i = 0; i < NU; i++) names[i] = unit_table[i].name;
+      char word[64];
+      snprintf(word, sizeof word, "%.*s", (int)(u->p - start), start);
+      const char *sug = exo_nearest(word, names, NU);
+      if (sug)
+        return exo_error_set(u->err, EXO_ERR_SYNTAX, "unknown unit '%s' in '%s' (did you mean '%s'?)", word, u->s, sug);
+    }
     if (!ud)
       return exo_error_set(u->err, EXO_ERR_SYNTAX,
                            "unknown unit '%.*s' in '%s' (known: um, mm, mL, L, s, min, h, day, "
@@ -280,3 +292,5 @@ exo_status exo_quantity_parse(const char *text, exo_quantity *q, exo_error *err)
     return exo_error_set(err, EXO_ERR_MODEL, "'%s' overflows when converted to internal units", text);
   return EXO_OK;
 }
+
+bool exo_unit_is_known(const char *name) { return unit_lookup(name, strlen(name)) != NULL; }

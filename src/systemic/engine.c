@@ -56,6 +56,30 @@ static void cvode_err(int code, const char *module, const char *function, char *
   snprintf(c->cvode_msg, sizeof c->cvode_msg, "%s: %s", function, msg);
 }
 
+/* CVodeGetReturnFlagName of SUNDIALS 6.4 has no name for some flags (CV_CONSTR_FAIL reads
+ * "NONE"), so name the ones a run can end with here, with what they mean. */
+static const char *flag_text(int flag, char *buf, size_t n) {
+  switch (flag) {
+  case CV_TOO_MUCH_WORK: return "CV_TOO_MUCH_WORK: too many steps for one output interval (raise simulation.max_steps)";
+  case CV_TOO_MUCH_ACC: return "CV_TOO_MUCH_ACC: the tolerances cannot be met (loosen rtol/atol)";
+  case CV_ERR_FAILURE: return "CV_ERR_FAILURE: repeated error-test failures";
+  case CV_CONV_FAILURE: return "CV_CONV_FAILURE: repeated Newton convergence failures";
+  case CV_LSETUP_FAIL: return "CV_LSETUP_FAIL: the Jacobian could not be factored";
+  case CV_LSOLVE_FAIL: return "CV_LSOLVE_FAIL: the linear solve failed";
+  case CV_RHSFUNC_FAIL: return "CV_RHSFUNC_FAIL: the right-hand side is not finite";
+  case CV_FIRST_RHSFUNC_ERR: return "CV_FIRST_RHSFUNC_ERR: the right-hand side is not finite at the start";
+  case CV_REPTD_RHSFUNC_ERR: return "CV_REPTD_RHSFUNC_ERR: the right-hand side is repeatedly not finite";
+  case CV_CONSTR_FAIL: return "CV_CONSTR_FAIL: the non-negativity constraint could not be kept";
+  case CV_NLS_FAIL: return "CV_NLS_FAIL: the nonlinear solver failed";
+  default: {
+    char *name = CVodeGetReturnFlagName(flag); /* allocated by SUNDIALS */
+    snprintf(buf, n, "%s", name ? name : "unknown CVODE flag");
+    free(name);
+    return buf;
+  }
+  }
+}
+
 static void collect_stats(void *cv, exo_solver_stats *s) {
   long v;
   if (CVodeGetNumSteps(cv, &v) == CV_SUCCESS) s->steps += v;
@@ -69,16 +93,25 @@ static void collect_stats(void *cv, exo_solver_stats *s) {
 }
 
 static exo_status record(exo_rhs *rhs, const exo_model *m, exo_recorder *rec, double t, const double *y,
-                         double *row, exo_error *err) {
+                         double *row, exo_solver_stats *stats, exo_error *err) {
   size_t n = (size_t)m->nstate;
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(y[i]))
       return exo_error_set(err, EXO_ERR_NUMERIC, "state '%s' became %g at day %g", m->states[i].column, y[i],
                            t / EXO_MINUTES_PER_DAY);
-    /* CVODE's constraints keep every step >= 0; an interpolated output can still dip below zero
-     * by round-off (within atol), which is not a negative population. Anything larger is
-     * recorded as it is, so that tests see it. */
-    row[i] = y[i] < 0 && y[i] >= -m->solver.atol ? 0 : y[i];
+    /* CVODE's constraints keep every step >= 0, and once they are released (see above) the
+     * right-hand side reads negatives as zero; what is left below zero is integration error
+     * around an extinct population. It is written as 0, and the most negative value so
+     * written is reported in the run record so that nothing is hidden. */
+    if (y[i] < 0) {
+      if (y[i] < stats->most_negative) {
+        stats->most_negative = y[i];
+        stats->most_negative_state = (int)i;
+      }
+      row[i] = 0;
+    } else {
+      row[i] = y[i];
+    }
   }
   exo_rhs_outputs(rhs, t, y, row + n);
   for (int i = 0; i < m->noutput; i++)
@@ -144,8 +177,10 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
 
   int ei = 0;
   double t = 0;
+  bool constrained = true;
+  stats->constraints_released_day = -1;
   apply_events(m, rhs, yd, 0, &ei, stats);
-  if ((st = record(rhs, m, rec, t, yd, row, err))) goto done;
+  if ((st = record(rhs, m, rec, t, yd, row, stats, err))) goto done;
 
   cv = CVodeCreate(CV_BDF, sun);
   if (!cv || CVodeInit(cv, cvode_rhs, 0.0, y) || CVodeSStolerances(cv, cfg->rtol, cfg->atol) ||
@@ -177,16 +212,35 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
     }
     double tret;
     int flag = CVode(cv, target, y, &tret, CV_NORMAL);
+    if (flag < 0 && constrained &&
+        (flag == CV_CONSTR_FAIL || flag == CV_CONV_FAILURE || flag == CV_ERR_FAILURE || flag == CV_TOO_MUCH_WORK)) {
+      /* CVODE's inequality constraints can fail when a population collapses towards zero
+       * faster than its tolerance can follow. The right-hand side already reads every state as
+       * max(y, 0), so the run can go on without them: restart from the last good point with
+       * round-off negatives set to zero. */
+      collect_stats(cv, stats);
+      for (sunindextype i = 0; i < n; i++)
+        if (yd[i] < 0) yd[i] = 0;
+      if (CVodeReInit(cv, tret, y) || CVodeSetConstraints(cv, NULL)) {
+        st = exo_error_set(err, EXO_ERR_SOLVER, "CVodeReInit failed at day %g", tret / EXO_MINUTES_PER_DAY);
+        goto done;
+      }
+      constrained = false;
+      stats->reinits++;
+      stats->constraints_released_day = tret / EXO_MINUTES_PER_DAY;
+      ctx.cvode_msg[0] = '\0';
+      continue;
+    }
     if (flag < 0) {
       const char *proc = ctx.have_bad ? exo_rhs_failing_process(rhs, ctx.bad_t, ctx.bad_y) : NULL;
-      char where[300] = "";
+      char where[300] = "", flagbuf[64];
       if (proc)
         snprintf(where, sizeof where, "; the rate of process '%s' is not finite at day %.6g", proc,
                  ctx.bad_t / EXO_MINUTES_PER_DAY);
       else if (ctx.have_bad)
         snprintf(where, sizeof where, "; the right-hand side is not finite at day %.6g", ctx.bad_t / EXO_MINUTES_PER_DAY);
       st = exo_error_set(err, flag == CV_RHSFUNC_FAIL || flag == CV_REPTD_RHSFUNC_ERR ? EXO_ERR_NUMERIC : EXO_ERR_SOLVER,
-                         "solver failed at day %.6g (%s)%s%s%s", tret / EXO_MINUTES_PER_DAY, CVodeGetReturnFlagName(flag),
+                         "solver failed at day %.6g (%s)%s%s%s", tret / EXO_MINUTES_PER_DAY, flag_text(flag, flagbuf, sizeof flagbuf),
                          where, ctx.cvode_msg[0] ? ": " : "", ctx.cvode_msg);
       goto done;
     }
@@ -201,7 +255,7 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
       stats->reinits++;
       if (fabs(tev - tout) > eps) continue; /* the event fell between output times */
     }
-    if ((st = record(rhs, m, rec, t, yd, row, err))) goto done;
+    if ((st = record(rhs, m, rec, t, yd, row, stats, err))) goto done;
     k++;
   }
   collect_stats(cv, stats);

@@ -57,6 +57,46 @@ static void dep_visit(void *ctx, const exo_symref *s) {
   else if (s->kind == EXO_SYM_OUTPUT) exo_expr_visit_symbols(c->m->outputs[s->index].expr, dep_visit, c);
 }
 
+/* One term of one dy/dt: the value of op (an instruction of slot variant whose destination is
+ * chosen later), added with sign. */
+typedef struct term {
+  int state;
+  int sign;
+  exo_instr op;
+} term;
+
+/* Emits, state by state, the sum of the state's terms through the register accumulator:
+ * acc = t1; acc += t2; ...; out[i] = acc + tk. Every state is written, so ydot needs no
+ * zeroing beforehand. */
+static exo_status emit_sums(exo_program *p, const term *terms, int nterm, size_t nstate) {
+  exo_status st = EXO_OK;
+  uint32_t zero;
+  bool have_zero = false;
+  for (size_t i = 0; i < nstate && !st; i++) {
+    int k = 0, seen = 0;
+    for (int j = 0; j < nterm; j++) k += terms[j].state == (int)i;
+    if (k == 0) {
+      if (!have_zero && (st = exo_program_new_slot(p, 0.0, &zero))) break;
+      have_zero = true;
+      st = exo_program_emit(p, EXO_OP_STORE, (uint32_t)i, zero, 0, 0);
+      continue;
+    }
+    for (int j = 0; j < nterm && !st; j++) {
+      if (terms[j].state != (int)i) continue;
+      bool plus = terms[j].sign > 0;
+      exo_variant v;
+      if (k == 1) v = plus ? EXO_V_OUT_SET : EXO_V_OUT_NSET;
+      else if (seen == 0) v = plus ? EXO_V_ACC_SET : EXO_V_ACC_NSET;
+      else if (seen < k - 1) v = plus ? EXO_V_ACC_ADD : EXO_V_ACC_SUB;
+      else v = plus ? EXO_V_OUT_ADD : EXO_V_OUT_SUB;
+      exo_instr in = terms[j].op;
+      st = exo_program_emit(p, (exo_op)exo_op_variant(in.op, v), (uint32_t)i, in.a, in.b, in.c);
+      seen++;
+    }
+  }
+  return st;
+}
+
 exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
   *out = NULL;
   exo_rhs *r = exo_calloc(1, sizeof *r);
@@ -64,9 +104,12 @@ exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
   r->m = m;
   r->n = (size_t)m->nstate;
   exo_status st = EXO_OK;
+  int nterm = 0, capterm = 0;
+  for (int k = 0; k < m->nproc; k++) capterm += m->procs[k].nstoich;
   bool *need = exo_calloc((size_t)m->noutput + 1, sizeof *need);
   bool *reads = exo_calloc(r->n + 1, sizeof *reads);
-  if (!need || !reads) st = EXO_ERR_NOMEM;
+  term *terms = exo_calloc((size_t)capterm + 1, sizeof *terms);
+  if (!need || !reads || !terms) st = EXO_ERR_NOMEM;
   if (!st) st = exo_program_init(&r->prog, (uint32_t)m->nstate, (uint32_t)m->nparam, (uint32_t)m->noutput);
   if (!st) st = exo_program_init(&r->outprog, (uint32_t)m->nstate, (uint32_t)m->nparam, (uint32_t)m->noutput);
   if (!st) {
@@ -78,16 +121,24 @@ exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
   for (int k = 0; k < m->nproc && !st; k++) {
     const exo_process *p = &m->procs[k];
     if (!p->enabled) continue;
-    uint32_t rate;
+    uint32_t rate, first_new_slot = r->prog.nslots, first_new_code = r->prog.ncode;
     if ((st = exo_program_emit_expr(&r->prog, p->rate, &rate))) break;
-    for (int j = 0; j < p->nstoich && !st; j++) {
-      uint32_t d = (uint32_t)p->stoich[j].state;
-      double c = p->stoich[j].coef;
-      if (c == 1) st = exo_program_emit(&r->prog, EXO_OP_ACC, d, rate, 0, 0);
-      else if (c == -1) st = exo_program_emit(&r->prog, EXO_OP_DEC, d, rate, 0, 0);
-      else if (c != 0) {
-        uint32_t cs;
-        if (!(st = exo_program_new_slot(&r->prog, c, &cs))) st = exo_program_emit(&r->prog, EXO_OP_ACCK, d, rate, cs, 0);
+    exo_instr *last = r->prog.ncode > first_new_code ? &r->prog.code[r->prog.ncode - 1] : NULL;
+    if (p->nstoich == 1 && fabs(p->stoich[0].coef) == 1 && last && last->d == rate && rate >= first_new_slot &&
+        exo_op_is_slot_variant(last->op)) {
+      /* the rate's last operation becomes the term itself: its temporary is used nowhere else */
+      terms[nterm++] = (term){p->stoich[0].state, p->stoich[0].coef > 0 ? 1 : -1, *last};
+      r->prog.ncode--;
+    } else {
+      for (int j = 0; j < p->nstoich && !st; j++) {
+        double c = p->stoich[j].coef;
+        if (c == 1 || c == -1) {
+          terms[nterm++] = (term){p->stoich[j].state, c > 0 ? 1 : -1, {EXO_OP_MOV, 0, rate, 0, 0}};
+        } else if (c != 0) {
+          uint32_t cs;
+          if (!(st = exo_program_new_slot(&r->prog, fabs(c), &cs)))
+            terms[nterm++] = (term){p->stoich[j].state, c > 0 ? 1 : -1, {EXO_OP_MUL, 0, rate, cs, 0}};
+        }
       }
     }
     /* Jacobian bandwidth: state i (changed) depends on state j (read) */
@@ -102,6 +153,8 @@ exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
           if (-diff > r->band_upper) r->band_upper = -diff;
         }
   }
+  if (!st) st = emit_sums(&r->prog, terms, nterm, r->n);
+  free(terms);
   if (!st) st = exo_program_emit(&r->prog, EXO_OP_END, 0, 0, 0, 0);
   if (!st) st = emit_outputs(m, &r->outprog, NULL, true);
   if (!st) st = exo_program_emit(&r->outprog, EXO_OP_END, 0, 0, 0, 0);
@@ -140,20 +193,37 @@ double exo_rhs_get_param(const exo_rhs *r, int index) {
 }
 
 /* States are read through max(y, 0): the integrator may probe slightly negative values inside a
- * step, and rates such as log(K/X) or (L/T)^lambda must never see them. */
-static inline void load_states(double *restrict slots, double t, const double *restrict y, size_t n) {
+ * step, and rates such as log(K/X) or (L/T)^lambda must never see them.
+ * These loops are kept scalar on purpose: the program writes ydot (and callers write y) one
+ * double at a time, and a vector load straight after scalar stores to the same bytes cannot be
+ * store-forwarded; for the few states of a systemic model that stall cost more than the whole
+ * program (measured: 34 ns per call vectorised, see docs/performance.md). */
+#if defined(__clang__)
+#define EXO_SCALAR_LOOP _Pragma("clang loop vectorize(disable) interleave(disable)")
+#define EXO_NO_VECTORIZE
+#elif defined(__GNUC__)
+#define EXO_SCALAR_LOOP
+#define EXO_NO_VECTORIZE __attribute__((optimize("no-tree-vectorize", "no-tree-loop-distribute-patterns")))
+#else
+#define EXO_SCALAR_LOOP
+#define EXO_NO_VECTORIZE
+#endif
+
+EXO_NO_VECTORIZE static void load_states(double *restrict slots, double t, const double *restrict y, size_t n) {
   slots[EXO_SLOT_TIME] = t;
+  EXO_SCALAR_LOOP
   for (size_t i = 0; i < n; i++) slots[EXO_SLOT_STATE0 + i] = y[i] > 0 ? y[i] : 0;
 }
 
-bool exo_rhs_eval(exo_rhs *r, double t, const double *y, double *ydot) {
+EXO_NO_VECTORIZE bool exo_rhs_eval(exo_rhs *r, double t, const double *y, double *ydot) {
   size_t n = r->n;
   load_states(r->prog.slots, t, y, n);
-  memset(ydot, 0, n * sizeof *ydot);
-  exo_program_run(&r->prog, r->prog.slots, ydot);
-  bool ok = true;
-  for (size_t i = 0; i < n; i++) ok &= isfinite(ydot[i]);
-  return ok;
+  exo_program_run(&r->prog, r->prog.slots, ydot); /* writes every ydot[i] */
+  /* x - x is 0 for finite x and NaN otherwise: one test for the whole vector */
+  double probe = 0;
+  EXO_SCALAR_LOOP
+  for (size_t i = 0; i < n; i++) probe += ydot[i] - ydot[i];
+  return probe == 0;
 }
 
 void exo_rhs_outputs(exo_rhs *r, double t, const double *y, double *out) {
