@@ -3,7 +3,7 @@
 # Runs apt-get as root, through sudo otherwise; if neither is possible it prints the exact
 # command for a person to run and fails.
 set -eu
-PKGS="cmake make gcc clang pkg-config libsundials-dev libfyaml-dev libcmocka-dev"
+PKGS="cmake make gcc pkg-config libsundials-dev libfyaml-dev libcmocka-dev"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

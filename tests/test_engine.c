@@ -151,6 +151,24 @@ static void test_bolus_and_parameter_events(void **state) {
   run_free(&r);
 }
 
+static void test_output_times_listed(void **state) {
+  (void)state;
+  run r;
+  run_text(&r,
+           "simulation: {end: 10 days, output_times: [0.5 day, 36 h, 7 days]}\n"
+           "compartments: {blood: 5 L}\n"
+           "vesicles: {V: {compartment: blood, initial: 1e6 vesicles}}\n"
+           "processes:\n  - {name: clear, kind: clearance, target: V, rate: 0.3 /day}\n",
+           tight);
+  static const double days[] = {0, 0.5, 1.5, 7, 10};
+  assert_int_equal(r.rec.nrow, 5);
+  for (int i = 0; i < 5; i++) {
+    assert_true(fabs(r.rec.times[i] - days[i] * DAY) < 1e-6);
+    assert_rel(r.rec.values[i], 1e6 * exp(-0.3 * days[i]), 1e-7, "listed output");
+  }
+  run_free(&r);
+}
+
 static void test_scale_event_and_mech_off(void **state) {
   (void)state;
   run r;
@@ -327,7 +345,7 @@ int main(void) {
       cmocka_unit_test(test_bolus_and_parameter_events), cmocka_unit_test(test_scale_event_and_mech_off),
       cmocka_unit_test(test_banded_chain),        cmocka_unit_test(test_stays_non_negative),
       cmocka_unit_test(test_kuznetsov_example),   cmocka_unit_test(test_nan_reports_time_and_process),
-      cmocka_unit_test(test_collapse_to_zero_completes),
+      cmocka_unit_test(test_collapse_to_zero_completes), cmocka_unit_test(test_output_times_listed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -415,7 +415,7 @@ static exo_status read_simulation(loader *L, struct fy_node *sim, exo_pos at) {
   if (!sim) return EXO_OK;
   exo_status st;
   if ((st = expect_type(L, sim, at, FYNT_MAPPING, "'simulation'"))) return st;
-  static const char *const keys[] = {"days", "end", "output_every", "rtol", "atol", "max_steps", "linear_solver"};
+  static const char *const keys[] = {"days", "end", "output_every", "output_times", "rtol", "atol", "max_steps", "linear_solver"};
   if ((st = check_keys(L, sim, keys, sizeof keys / sizeof keys[0], "'simulation'"))) return st;
   struct fy_node *n;
   if ((n = get(sim, "days"))) {
@@ -429,6 +429,24 @@ static exo_status read_simulation(loader *L, struct fy_node *sim, exo_pos at) {
     if ((st = quantity(L, n, at, exo_dim_base(EXO_DIM_TIME, 1), ALLOW_ZERO_ONLY_POSITIVE, "simulation.output_every",
                        &s->output_every, NULL)))
       return st;
+  if ((n = get(sim, "output_times"))) {
+    if (get(sim, "output_every"))
+      return lerr(L, key_pos(sim, "output_times", at), EXO_ERR_MODEL, "give either output_every or output_times, not both");
+    if ((st = expect_type(L, n, at, FYNT_SEQUENCE, "simulation.output_times"))) return st;
+    int cnt = fy_node_sequence_item_count(n);
+    s->output_times = exo_arena_alloc(&L->m->arena, (size_t)(cnt ? cnt : 1) * sizeof *s->output_times);
+    if (!s->output_times) return nomem(L);
+    void *it = NULL;
+    struct fy_node *tn;
+    while ((tn = fy_node_sequence_iterate(n, &it))) {
+      double v = 0;
+      if ((st = quantity(L, tn, at, exo_dim_base(EXO_DIM_TIME, 1), 0, "output time", &v, NULL))) return st;
+      if (s->noutput_times && v <= s->output_times[s->noutput_times - 1])
+        return lerr(L, node_pos(tn, at), EXO_ERR_MODEL, "output_times must increase");
+      s->output_times[s->noutput_times++] = v;
+    }
+    if (!s->noutput_times) return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "simulation.output_times is empty");
+  }
   if ((n = get(sim, "rtol")) && (st = plain_number(L, n, at, "simulation.rtol", 1e-15, 0.5, &s->rtol))) return st;
   if ((n = get(sim, "atol")) && (st = plain_number(L, n, at, "simulation.atol", 1e-300, 1e12, &s->atol))) return st;
   if ((n = get(sim, "atol")) && s->atol <= 0) return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "simulation.atol must be positive");

@@ -78,6 +78,8 @@ typedef enum exo_linsolver { EXO_LINSOL_AUTO, EXO_LINSOL_DENSE, EXO_LINSOL_BAND 
 typedef struct exo_solver_settings {
   double end_time;     /* minutes */
   double output_every; /* minutes */
+  double *output_times; /* explicit output times (minutes, increasing), or NULL */
+  int noutput_times;
   double rtol, atol;
   long max_steps;      /* per output interval */
   exo_linsolver linsolver;

@@ -196,11 +196,14 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
     goto done;
   }
 
-  const double dt = cfg->output_every;
   const double eps = 1e-9 * (end > 0 ? end : 1);
   long k = 1;
+  int next_listed = 0; /* with explicit output_times: the first one not yet reached */
+  while (next_listed < cfg->noutput_times && cfg->output_times[next_listed] <= eps) next_listed++;
   while (t < end - eps) {
-    double tout = k * dt;
+    /* the next output: k * output_every, or the next listed time; the end is always recorded */
+    double tout = cfg->output_times ? (next_listed < cfg->noutput_times ? cfg->output_times[next_listed] : end)
+                                    : k * cfg->output_every;
     if (tout > end - eps) tout = end;
     double tev = (ei < m->nevent && m->events[ei].time <= end + eps) ? m->events[ei].time : INFINITY;
     bool at_event = tev <= tout + eps;
@@ -257,6 +260,7 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
     }
     if ((st = record(rhs, m, rec, t, yd, row, stats, err))) goto done;
     k++;
+    next_listed++;
   }
   collect_stats(cv, stats);
   st = EXO_OK;
