@@ -83,7 +83,13 @@ mkdir -p "$T/ro" && touch "$T/ro/file"
 expect_rc 1 "$EXO" run --out "$T/ro/file/sub"
 has "$T/stderr" "cannot create output directory"
 
-# 6. the examples run at tight tolerances
+# 6. an output with a unit is written in that unit (de Pillis D in /day = 1440 x internal /min)
+expect_rc 0 "$EXO" run depillis2005 --out "$T/dp" --days 5
+has "$T/dp/run.json" '"D": "/day"'
+d5=$(tail -1 "$T/dp/timeseries.csv" | cut -d, -f5)
+awk -v d="$d5" 'BEGIN { exit !(d > 1e-4 && d < 5.8) }' || fail "D at day 5 ($d5) is not a plausible per-day rate"
+
+# 7. the examples run at tight tolerances
 for ex in kuznetsov1994 kirschner_panetta1998 depillis2005; do
   expect_rc 0 "$EXO" run "$SRC/models/examples/$ex.yaml" --out "$T/x-$ex" --set solver.rtol=1e-10 --set solver.atol=1e-10
 done

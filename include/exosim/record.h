@@ -10,6 +10,7 @@
 typedef struct exo_recorder {
   size_t ncol;
   const char **names; /* borrowed: column names, owned by whoever set them up */
+  const double *unit_factor; /* borrowed, may be NULL: writers divide column c by unit_factor[c] */
   double *times;      /* nrow */
   double *values;     /* nrow x ncol, row-major */
   size_t nrow, cap;

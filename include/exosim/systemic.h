@@ -33,6 +33,9 @@ bool exo_rhs_eval(exo_rhs *r, double t, const double *y, double *ydot);
 /* Recorded columns: every state ("compartment.species"), then every output. */
 size_t exo_systemic_column_count(const exo_model *m);
 const char *exo_systemic_column_name(const exo_model *m, size_t i);
+/* The factor a column's internal values are divided by when written (1 but for outputs that
+ * declare a unit). */
+double exo_systemic_column_unit_factor(const exo_model *m, size_t i);
 
 typedef struct exo_run_settings {
   double end_time; /* minutes; <= 0 takes the model's own */

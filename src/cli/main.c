@@ -179,11 +179,14 @@ static int cmd_run(int argc, char **argv) {
   exo_recorder rec;
   size_t ncol = exo_systemic_column_count(m);
   const char **names = calloc(ncol + 1, sizeof *names);
+  double *factors = calloc(ncol + 1, sizeof *factors);
   for (size_t i = 0; names && i < ncol; i++) names[i] = exo_systemic_column_name(m, i);
+  for (size_t i = 0; factors && i < ncol; i++) factors[i] = exo_systemic_column_unit_factor(m, i);
   exo_recorder_init(&rec, ncol, names);
+  rec.unit_factor = factors;
   exo_solver_stats stats;
   double t0 = now_seconds();
-  exo_status st = names ? exo_systemic_run(m, &rs, &rec, &stats, &err) : exo_error_set(&err, EXO_ERR_NOMEM, "out of memory");
+  exo_status st = names && factors ? exo_systemic_run(m, &rs, &rec, &stats, &err) : exo_error_set(&err, EXO_ERR_NOMEM, "out of memory");
   double wall = now_seconds() - t0;
   if (!st) st = exo_io_write_timeseries(a.out, &rec, &err);
   exo_run_info info = {.version = EXO_VERSION_STRING, .model = m, .sets = a.sets, .nsets = a.nsets,
@@ -205,7 +208,8 @@ static int cmd_run(int argc, char **argv) {
     const double *first = rec.values, *last = rec.values + (rec.nrow - 1) * ncol;
     size_t shown = ncol < 12 ? ncol : 12;
     printf("  %-32s %14s %14s\n", "column", "start", "end");
-    for (size_t i = 0; i < shown; i++) printf("  %-32s %14.6g %14.6g\n", names[i], first[i], last[i]);
+    for (size_t i = 0; i < shown; i++)
+      printf("  %-32s %14.6g %14.6g\n", names[i], first[i] / factors[i], last[i] / factors[i]);
     if (ncol > shown) printf("  ... and %zu more columns\n", ncol - shown);
     printf("  solver: %ld steps, %ld RHS evaluations, %s linear solver, %.3f s wall\n", stats.steps,
            stats.rhs_evals + stats.rhs_evals_jacobian, stats.linear_solver, wall);
@@ -214,6 +218,7 @@ static int cmd_run(int argc, char **argv) {
   }
   exo_recorder_free(&rec);
   free(names);
+  free(factors);
   exo_model_free(m);
   free(a.sets);
   return rc;

@@ -84,7 +84,7 @@ exo_status exo_io_write_timeseries(const char *dir, const exo_recorder *rec, exo
   for (size_t r = 0; r < rec->nrow; r++) {
     fprintf(f, "%.12g", rec->times[r] / EXO_MINUTES_PER_DAY);
     const double *v = rec->values + r * rec->ncol;
-    for (size_t c = 0; c < rec->ncol; c++) fprintf(f, ",%.12g", v[c]);
+    for (size_t c = 0; c < rec->ncol; c++) fprintf(f, ",%.12g", rec->unit_factor ? v[c] / rec->unit_factor[c] : v[c]);
     fputc('\n', f);
   }
   return close_and_rename(f, dir, "timeseries.csv", tmp, err);
@@ -146,6 +146,25 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
       fprintf(f, ", \"as_written\": ");
       exo_json_string(f, m->params[i].written);
       fprintf(f, "}");
+    }
+    fprintf(f, "\n  },\n  \"columns\": {");
+    for (int i = 0; i < m->nstate; i++) {
+      fprintf(f, "%s\n    ", i ? "," : "");
+      exo_json_string(f, m->states[i].column);
+      fprintf(f, ": \"count\"");
+    }
+    for (int i = 0; i < m->noutput; i++) {
+      char dim[64];
+      exo_dim_format(m->outputs[i].expr->dim, dim, sizeof dim);
+      fprintf(f, ",\n    ");
+      exo_json_string(f, m->outputs[i].name);
+      fprintf(f, ": ");
+      if (m->outputs[i].unit) exo_json_string(f, m->outputs[i].unit);
+      else {
+        char internal[96];
+        snprintf(internal, sizeof internal, "internal (%s)", dim);
+        exo_json_string(f, internal);
+      }
     }
     fprintf(f, "\n  },\n  \"internal_units\": {\"length\": \"um\", \"time\": \"min\", \"amount\": \"count\", \"mass\": \"ng\"},\n");
     fprintf(f, "  \"processes\": {");

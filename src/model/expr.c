@@ -517,6 +517,17 @@ exo_status exo_program_emit_expr(exo_program *p, const exo_expr *e, uint32_t *sl
         (st = exo_program_emit_expr(p, r, &c)))
       return st;
     op = EXO_OP_MUL3;
+  } else if (e->kind == EXO_EN_DIV && r->kind == EXO_EN_ADD) {
+    /* a / (b + c): saturating terms such as p*E*T/(g + T) */
+    if ((st = exo_program_emit_expr(p, l, &a)) || (st = exo_program_emit_expr(p, r->arg[0], &b)) ||
+        (st = exo_program_emit_expr(p, r->arg[1], &c)))
+      return st;
+    op = EXO_OP_DIVADD;
+  } else if (e->kind == EXO_EN_DIV && l->kind == EXO_EN_MUL) {
+    if ((st = exo_program_emit_expr(p, l->arg[0], &a)) || (st = exo_program_emit_expr(p, l->arg[1], &b)) ||
+        (st = exo_program_emit_expr(p, r, &c)))
+      return st;
+    op = EXO_OP_MULDIV;
   } else if ((e->kind == EXO_EN_POW || (e->kind == EXO_EN_CALL && e->func == EXO_FN_POW)) &&
              (is_literal(r, 2) || is_literal(r, 3) || is_literal(r, 1))) {
     if ((st = exo_program_emit_expr(p, l, &a))) return st;

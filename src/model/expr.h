@@ -67,7 +67,8 @@ double exo_expr_eval_tree(const exo_expr *e, exo_symval_fn values_of, void *ctx)
   X(MOV, A) X(NEG, -A) X(ADD, A + B) X(SUB, A - B) X(MUL, A * B) X(DIV, A / B)                 \
   X(FMA, A * B + C) X(FNMA, C - A * B) X(MUL3, A * B * C) X(POW, pow(A, B)) X(SQR, A * A)      \
   X(CUBE, A * A * A) X(EXP, exp(A)) X(LOG, log(A)) X(LOG10, log10(A)) X(SQRT, sqrt(A))         \
-  X(ABS, fabs(A)) X(MIN, (A < B ? A : B)) X(MAX, (A > B ? A : B)) X(HILL, exo_hill(A, B, C))
+  X(ABS, fabs(A)) X(MIN, (A < B ? A : B)) X(MAX, (A > B ? A : B)) X(HILL, exo_hill(A, B, C))    \
+  X(DIVADD, A / (B + C)) X(MULDIV, A * B / C)
 
 /* Each value operation comes in nine variants that say where its value goes: a slot, or an
  * accumulator that the interpreter keeps in a register while it sums the terms of one dy/dt,

@@ -690,9 +690,18 @@ static exo_status read_outputs(loader *L, struct fy_node *sec, exo_pos at) {
     o->pos = kp;
     char what[160];
     snprintf(what, sizeof what, "output '%s'", name);
+    struct fy_node *v = fy_node_pair_value(pr), *unit = NULL;
+    o->unit_factor = 1;
+    if (v && fy_node_get_type(v) == FYNT_MAPPING) {
+      static const char *const keys[] = {"value", "unit", "description"};
+      if ((st = check_keys(L, v, keys, sizeof keys / sizeof keys[0], what))) return st;
+      unit = get(v, "unit");
+      v = get(v, "value");
+      if (!v) return lerr(L, kp, EXO_ERR_MODEL, "%s has no 'value' (its expression)", what);
+    }
     /* parse before counting it in, so it cannot refer to itself */
     exo_expr *e;
-    if ((st = expression(L, fy_node_pair_value(pr), kp, what, &o->text, &e))) {
+    if ((st = expression(L, v, kp, what, &o->text, &e))) {
       /* say why a name listed in this section is not visible yet */
       char self[160], later[160];
       snprintf(self, sizeof self, "undefined name '%s'", name);
@@ -719,6 +728,20 @@ static exo_status read_outputs(loader *L, struct fy_node *sec, exo_pos at) {
       return st;
     }
     o->expr = e;
+    if (unit) {
+      const char *ut;
+      if ((st = scalar(L, unit, kp, "unit", &ut))) return st;
+      exo_dim d;
+      exo_error e2;
+      if ((st = exo_unit_parse(ut, &o->unit_factor, &d, &e2))) return lerr(L, node_pos(unit, kp), st, "%s: %s", what, e2.msg);
+      if (!e->dim_free && !exo_dim_eq(d, e->dim)) {
+        char dw[64], dg[64];
+        dim_str(e->dim, dw, sizeof dw);
+        dim_str(d, dg, sizeof dg);
+        return lerr(L, node_pos(unit, kp), EXO_ERR_UNIT, "%s is %s, but its unit '%s' is %s", what, dw, ut, dg);
+      }
+      o->unit = ut;
+    }
     m->noutput++;
   }
   return EXO_OK;

@@ -70,6 +70,8 @@ typedef struct exo_output {
   const char *name;
   const char *text;
   exo_expr *expr;
+  const char *unit; /* the unit its column is written in ("/day"), or NULL for internal units */
+  double unit_factor; /* internal value / unit_factor = value in that unit */
   exo_pos pos;
 } exo_output;
 

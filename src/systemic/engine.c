@@ -29,6 +29,10 @@ const char *exo_systemic_column_name(const exo_model *m, size_t i) {
   return i < (size_t)m->noutput ? m->outputs[i].name : NULL;
 }
 
+double exo_systemic_column_unit_factor(const exo_model *m, size_t i) {
+  return i < (size_t)m->nstate || i >= exo_systemic_column_count(m) ? 1.0 : m->outputs[i - (size_t)m->nstate].unit_factor;
+}
+
 typedef struct run_ctx {
   exo_rhs *rhs;
   char cvode_msg[512];
