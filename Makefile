@@ -28,8 +28,11 @@ test-asan: deps
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 	cd $(SAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
+# Figures and ratios measured in one run; the SciPy reference needs Debian's python3-scipy.
 bench: build
-	./$(BUILD)/exo_bench_systemic
+	@./scripts/install-deps.sh bench
+	@./$(BUILD)/exo_bench_systemic | tee $(BUILD)/bench-systemic.txt
+	@/usr/bin/python3 bench/scipy_reference.py $(BUILD)/bench-systemic.txt
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)

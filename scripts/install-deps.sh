@@ -4,6 +4,8 @@
 # command for a person to run and fails.
 set -eu
 PKGS="cmake make gcc pkg-config libsundials-dev libfyaml-dev libcmocka-dev"
+# `install-deps.sh bench` adds what `make bench` needs for its SciPy reference.
+[ "${1:-}" = bench ] && PKGS="$PKGS python3-scipy"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
