@@ -415,6 +415,8 @@ double exo_expr_eval_tree(const exo_expr *e, exo_symval_fn values_of, void *ctx)
 
 /* --- programs ------------------------------------------------------------------------------- */
 
+static void exo_program_thread(exo_program *p);
+
 exo_status exo_program_init(exo_program *p, uint32_t nstate, uint32_t nparam, uint32_t noutput) {
   memset(p, 0, sizeof *p);
   p->nstate = nstate;
@@ -448,7 +450,8 @@ exo_status exo_program_emit(exo_program *p, exo_op op, uint32_t d, uint32_t a, u
     p->code = n;
     p->capcode *= 2;
   }
-  p->code[p->ncode++] = (exo_instr){op, d, a, b, c};
+  p->code[p->ncode++] = (exo_instr){NULL, op, d, a, b, c};
+  if (op == EXO_OP_END) exo_program_thread(p);
   return EXO_OK;
 }
 
@@ -587,16 +590,21 @@ exo_status exo_program_emit_expr(exo_program *p, const exo_expr *e, uint32_t *sl
 #define B s[ip->b]
 #define C s[ip->c]
 #if defined(__GNUC__)
-void exo_program_run(const exo_program *p, double *restrict s, double *restrict out) {
+/* With labels_out set, only hands out the label table (used by exo_program_thread). */
+static void program_run(const exo_program *p, double *restrict s, double *restrict out, const void *const **labels_out) {
   double acc = 0;
 #define EXO_LABEL1(name, suffix, body) &&L_##name##suffix,
 #define EXO_LABELS(name, value) EXO_VARIANTS(EXO_LABEL1, name, value)
   static const void *const labels[] = {&&L_END, EXO_VALUE_OPS(EXO_LABELS)};
 #undef EXO_LABEL1
 #undef EXO_LABELS
+  if (labels_out) {
+    *labels_out = labels;
+    return;
+  }
   const exo_instr *ip = p->code;
-#define NEXT goto *labels[(++ip)->op]
-  goto *labels[ip->op];
+#define NEXT goto *(++ip)->target
+  goto *ip->target;
 #define EXO_BODY1(name, suffix, body)                                                           \
   L_##name##suffix : body;                                                                      \
   NEXT;
@@ -608,7 +616,17 @@ L_END:
   return;
 #undef NEXT
 }
+
+static void exo_program_thread(exo_program *p) {
+  const void *const *labels;
+  program_run(NULL, NULL, NULL, &labels);
+  for (uint32_t i = 0; i < p->ncode; i++) p->code[i].target = labels[p->code[i].op];
+}
+
+void exo_program_run(const exo_program *p, double *restrict s, double *restrict out) { program_run(p, s, out, NULL); }
 #else
+static void exo_program_thread(exo_program *p) { (void)p; }
+
 void exo_program_run(const exo_program *p, double *restrict s, double *restrict out) {
   double acc = 0;
   for (const exo_instr *ip = p->code;; ip++) {

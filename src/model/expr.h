@@ -112,6 +112,7 @@ static inline int exo_op_is_slot_variant(uint32_t op) {
 static inline double exo_hill(double x, double k, double n) { return x <= 0 ? 0 : 1.0 / (1.0 + pow(k / x, n)); }
 
 typedef struct exo_instr {
+  const void *target; /* the interpreter's code for op (direct threading), set when END is emitted */
   uint32_t op, d, a, b, c;
 } exo_instr;
 

@@ -133,11 +133,11 @@ exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
       for (int j = 0; j < p->nstoich && !st; j++) {
         double c = p->stoich[j].coef;
         if (c == 1 || c == -1) {
-          terms[nterm++] = (term){p->stoich[j].state, c > 0 ? 1 : -1, {EXO_OP_MOV, 0, rate, 0, 0}};
+          terms[nterm++] = (term){p->stoich[j].state, c > 0 ? 1 : -1, {NULL, EXO_OP_MOV, 0, rate, 0, 0}};
         } else if (c != 0) {
           uint32_t cs;
           if (!(st = exo_program_new_slot(&r->prog, fabs(c), &cs)))
-            terms[nterm++] = (term){p->stoich[j].state, c > 0 ? 1 : -1, {EXO_OP_MUL, 0, rate, cs, 0}};
+            terms[nterm++] = (term){p->stoich[j].state, c > 0 ? 1 : -1, {NULL, EXO_OP_MUL, 0, rate, cs, 0}};
         }
       }
     }
