@@ -829,7 +829,8 @@ static exo_status proc_param(proc_ctx *c, const char *key, exo_dim want, bool re
   size_t len = strlen(text) + 3;
   char *wrapped = exo_arena_alloc(&L->m->arena, len);
   if (!wrapped) return nomem(L);
-  snprintf(wrapped, len, "(%s)", text);
+  /* a lone name needs no parentheses when spliced into the rate */
+  snprintf(wrapped, len, e->kind == EXO_EN_SYM || e->kind == EXO_EN_NUM ? "%s" : "(%s)", text);
   *frag = wrapped;
   return EXO_OK;
 }

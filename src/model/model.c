@@ -116,9 +116,12 @@ void exo_model_print_summary(const exo_model *m, FILE *f) {
   for (int i = 0; i < m->nparam; i++)
     if (!m->params[i].owner) fprintf(f, " %s=%s", m->params[i].name, m->params[i].written);
   fprintf(f, "\nprocesses (%d):\n", m->nproc);
+  int w = 8;
+  for (int i = 0; i < m->nproc; i++)
+    if ((int)strlen(m->procs[i].name) > w) w = (int)strlen(m->procs[i].name);
   for (int i = 0; i < m->nproc; i++) {
     const exo_process *p = &m->procs[i];
-    fprintf(f, "  %-24s %-16s %s%s\n", p->name, p->kind, p->rate_text, p->enabled ? "" : "   [off]");
+    fprintf(f, "  %-*s %-16s %s%s\n", w, p->name, p->kind, p->rate_text, p->enabled ? "" : "   [off]");
   }
   if (m->noutput) {
     fprintf(f, "outputs (%d):", m->noutput);
