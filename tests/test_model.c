@@ -71,6 +71,11 @@ static void test_set(void **state) {
   assert_false(m->procs[0].enabled);
   assert_int_equal(exo_model_set(m, "initial.site.T=5e5 cells", &err), EXO_OK);
   assert_true(m->states[0].initial == 5e5);
+  assert_int_equal(exo_model_set(m, "initial.site.IL2=2 nM", &err), EXO_OK); /* x the 2 mL site */
+  assert_true(fabs(m->states[3].initial - 2e-9 * 2e-3 * 6.02214076e23) < 1e-3 * m->states[3].initial);
+  assert_int_equal(exo_model_set(m, "mech.kill=yes", &err), EXO_OK);
+  assert_true(m->procs[0].enabled);
+  assert_int_equal(exo_model_set(m, "mech.kill=off", &err), EXO_OK);
   assert_int_equal(exo_model_set(m, "solver.rtol=1e-9", &err), EXO_OK);
   assert_true(m->solver.rtol == 1e-9);
 
@@ -89,7 +94,7 @@ static void test_set(void **state) {
       {"mech.kil=off", EXO_ERR_USAGE, "did you mean 'kill'"},
       {"mech.kill=maybe", EXO_ERR_USAGE, "on or off"},
       {"initial.CD8=5 cells", EXO_ERR_USAGE, "no state 'CD8'"},
-      {"initial.site.T=5 /day", EXO_ERR_UNIT, "expected count"},
+      {"initial.site.T=5 /day", EXO_ERR_UNIT, "expected count or count/length^3, got 1/time"},
       {"solver.rtol=2", EXO_ERR_USAGE, "out of range"},
       {"solver.method=adams", EXO_ERR_USAGE, "solver.rtol and solver.atol"},
       {"n=2 cells", EXO_ERR_UNIT, "expected dimensionless, got count"},

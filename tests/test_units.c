@@ -49,6 +49,8 @@ static void test_conversions(void **state) {
   expect_quantity("1 mm", 1000, 1, 0, 0, 0);
   expect_quantity("2 cells*um^-3", 2, -3, 0, 1, 0);
   expect_quantity("1 um^3", 1, 3, 0, 0, 0);
+  expect_quantity("1 cell\xc2\xb7" "day", 1440, 0, 1, 1, 0); /* a middle dot glued to the names */
+  expect_quantity("1 cell \xc2\xb7 day", 1440, 0, 1, 1, 0);
 }
 
 static void test_bare_number_has_no_unit(void **state) {

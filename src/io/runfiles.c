@@ -35,9 +35,13 @@ exo_status exo_io_prepare_outdir(const char *dir, exo_error *err) {
   exo_status st = mkdir_p(dir, err);
   if (st) return st;
   char path[4200];
-  snprintf(path, sizeof path, "%s/run.json", dir);
-  if (unlink(path) && errno != ENOENT)
-    return exo_error_set(err, EXO_ERR_IO, "%s: cannot remove the previous run record: %s", path, strerror(errno));
+  /* outputs of an earlier run in the same directory must not pass for this run's */
+  static const char *const stale[] = {"run.json", "timeseries.csv"};
+  for (size_t i = 0; i < sizeof stale / sizeof stale[0]; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, stale[i]);
+    if (unlink(path) && errno != ENOENT)
+      return exo_error_set(err, EXO_ERR_IO, "%s: cannot remove the previous run's file: %s", path, strerror(errno));
+  }
   /* probe that we can write here before any work is done */
   snprintf(path, sizeof path, "%s/.exosim-write-test", dir);
   FILE *f = fopen(path, "w");

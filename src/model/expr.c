@@ -107,7 +107,7 @@ static exo_status pow_dims(eparser *ep, exo_expr *e, const exo_expr *base, const
     char db[64];
     dim_text(base->dim, db, sizeof db);
     return fail(ep, ep->s + expo->pos, EXO_ERR_UNIT,
-                "a quantity with dimension %s can only be raised to a literal integer power%s", db, NULL);
+                "a quantity with dimension %s can only be raised to a literal integer power between -12 and 12%s", db, NULL);
   }
   e->dim = exo_dim_pow(base->dim, (int)expo->num);
   return EXO_OK;
@@ -123,7 +123,7 @@ static exo_status parse_call(eparser *ep, const char *name, const char *at, exo_
     const char *sug = exo_nearest(name, names, sizeof funcs / sizeof funcs[0]);
     if (sug) return fail(ep, at, EXO_ERR_MODEL, "unknown function '%s' (did you mean '%s'?)", name, sug);
     return fail(ep, at, EXO_ERR_MODEL,
-                "unknown function '%s' (known: exp, log, log10, sqrt, abs, pow, min, max, hill)%s", name, NULL);
+                "unknown function '%s' (known: exp, log, ln, log10, sqrt, abs, pow, min, max, hill)%s", name, NULL);
   }
   exo_expr *e = node(ep, EXO_EN_CALL, at);
   if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
@@ -201,6 +201,8 @@ static exo_status parse_atom(eparser *ep, exo_expr **out) {
     return EXO_OK;
   }
   if (isdigit((unsigned char)*ep->p) || (*ep->p == '.' && isdigit((unsigned char)ep->p[1]))) {
+    if (ep->p[0] == '0' && (ep->p[1] == 'x' || ep->p[1] == 'X'))
+      return fail(ep, at, EXO_ERR_SYNTAX, "hexadecimal numbers are not accepted%s%s", NULL, NULL);
     char *end;
     double v = strtod(ep->p, &end);
     if (!isfinite(v)) return fail(ep, at, EXO_ERR_MODEL, "number is not finite%s%s", NULL, NULL);
@@ -333,7 +335,7 @@ static exo_status parse_term(eparser *ep, exo_expr **out) {
     e->arg[1] = rhs;
     e->nargs = 2;
     e->dim = c == '*' ? exo_dim_mul((*out)->dim, rhs->dim) : exo_dim_div((*out)->dim, rhs->dim);
-    e->dim_free = (*out)->dim_free; /* 0 * x is still 0 */
+    e->dim_free = false; /* only a bare 0 fits every dimension: 0*r has r's dimension */
     *out = e;
   }
 }

@@ -237,8 +237,8 @@ static const char *const reserved[] = {"time", "t", "exp", "log", "ln", "log10",
 static exo_status check_new_name(loader *L, const char *name, exo_pos p, const char *what) {
   if (!exo_is_identifier(name))
     return lerr(L, p, EXO_ERR_MODEL,
-                "%s name '%s' is not valid: use letters, digits and '_' and start with a letter "
-                "(e.g. 'PD_L1' rather than 'PD-L1')", what, name);
+                "%s name '%s' is not valid: use letters, digits and '_', and start with a letter "
+                "or '_' (e.g. 'PD_L1' rather than 'PD-L1')", what, name);
   for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
     if (!strcmp(name, reserved[i])) return lerr(L, p, EXO_ERR_MODEL, "'%s' is a reserved word and cannot name a %s", name, what);
   exo_model *m = L->m;
@@ -321,6 +321,9 @@ static int resolve_symbol(void *ctx, const char *name, exo_symref *out) {
 
 static const char *suggest_symbol(void *ctx, const char *name) {
   const exo_model *m = ctx;
+  if (exo_model_find_state(m, name) == -2) /* a species in several compartments: name one */
+    for (int i = 0; i < m->nstate; i++)
+      if (!strcmp(m->states[i].species, name)) return m->states[i].column;
   const char *cands[512];
   size_t n = 0;
   for (int i = 0; i < m->nstate && n < 500; i++) {
@@ -423,6 +426,8 @@ static exo_status read_simulation(loader *L, struct fy_node *sim, exo_pos at) {
     if ((st = plain_number(L, n, at, "simulation.days", 0, 1e7, &d))) return st;
     s->end_time = d * EXO_MINUTES_PER_DAY;
   }
+  if ((n = get(sim, "end")) && get(sim, "days"))
+    return lerr(L, key_pos(sim, "end", at), EXO_ERR_MODEL, "give either simulation.days or simulation.end, not both");
   if ((n = get(sim, "end")))
     if ((st = quantity(L, n, at, exo_dim_base(EXO_DIM_TIME, 1), 0, "simulation.end", &s->end_time, NULL))) return st;
   if ((n = get(sim, "output_every")))
@@ -453,6 +458,7 @@ static exo_status read_simulation(loader *L, struct fy_node *sim, exo_pos at) {
   if ((n = get(sim, "max_steps"))) {
     double v = 0;
     if ((st = plain_number(L, n, at, "simulation.max_steps", 1, 1e9, &v))) return st;
+    if (v != floor(v)) return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "simulation.max_steps must be a whole number (got %g)", v);
     s->max_steps = (long)v;
   }
   if ((n = get(sim, "linear_solver"))) {
@@ -776,6 +782,15 @@ static exo_status state_ref(loader *L, struct fy_node *n, exo_pos at, const char
   return EXO_OK;
 }
 
+static void only_params_visit(void *ctx, const exo_symref *s) {
+  if (s->kind != EXO_SYM_PARAM) *(bool *)ctx = false;
+}
+
+static double param_value(void *ctx, const exo_symref *s) {
+  const exo_model *m = ctx;
+  return s->kind == EXO_SYM_PARAM ? m->params[s->index].value : NAN;
+}
+
 /* A parameter field of a built-in process: a number with a unit (becomes the hidden parameter
  * "PROCESS.KEY", settable with --set) or an expression over parameters and states. Returns the
  * text to splice into the rate expression. */
@@ -820,6 +835,16 @@ static exo_status proc_param(proc_ctx *c, const char *key, exo_dim want, bool re
   }
   exo_expr *e;
   if ((st = expression(L, n, c->pos, what, NULL, &e))) return st;
+  /* an expression over parameters only has a value now: it must not be negative, as a number
+   * written here must not be */
+  bool params_only = true;
+  exo_expr_visit_symbols(e, only_params_visit, &params_only);
+  if (params_only) {
+    double v = exo_expr_eval_tree(e, param_value, L->m);
+    if (!(v >= 0))
+      return lerr(L, node_pos(n, c->pos), EXO_ERR_MODEL, "%s must not be negative, but '%s' is %s", what, text,
+                  v < 0 ? "negative" : "not a number");
+  }
   if (!e->dim_free && !exo_dim_eq(e->dim, want)) {
     char dw[64], dg[64];
     dim_str(want, dw, sizeof dw);
@@ -969,7 +994,7 @@ static exo_status build_process(proc_ctx *c) {
     if (st || (st = stoich_list(c, "from", -1)) || (st = stoich_list(c, "to", 1))) return st;
     if (p->nstoich == 0) return lerr(L, c->pos, EXO_ERR_MODEL, "process '%s' changes nothing: give 'from' and/or 'to'", p->name);
   } else if (!strcmp(k, "secretion")) {
-    REQ_STATE("source", src);
+    REQ_STATE("by", src);
     REQ_STATE("into", dst);
     if ((st = proc_param(c, "rate", per_time, true, NULL, &r))) return st;
     if ((st = compose(c, "%s * %s", r, col(c, src))) || (st = add_stoich(c, dst, 1))) return st;
@@ -1013,7 +1038,7 @@ static const struct {
     {"mass_action_kill", {"killer", "target", "rate"}},
     {"saturating_kill", {"killer", "target", "rate", "half_saturation"}},
     {"hill", {"signal", "per", "rate", "half_max", "hill_power", "effect", "from", "to"}},
-    {"secretion", {"source", "into", "rate"}},
+    {"secretion", {"by", "into", "rate"}},
     {"clearance", {"target", "rate"}},
     {"transfer", {"from", "to", "rate"}},
     {"conversion", {"from", "to", "rate"}},
@@ -1093,8 +1118,10 @@ static exo_status read_process(loader *L, struct fy_node *pn, exo_pos at) {
         if ((st = add_stoich(&c, s, coef))) return st;
       }
     }
-    if (p->nstoich == 0)
-      return lerr(L, p->pos, EXO_ERR_MODEL, "process '%s' changes nothing: give 'from', 'to' or 'changes'", name);
+    bool changes_any = false;
+    for (int j = 0; j < p->nstoich; j++) changes_any |= p->stoich[j].coef != 0;
+    if (!changes_any)
+      return lerr(L, p->pos, EXO_ERR_MODEL, "process '%s' changes nothing: give 'from', 'to' or 'changes' (with a non-zero net effect)", name);
   } else {
     if ((st = build_process(&c))) return st;
     p->rate_text = exo_arena_strdup(&m->arena, c.text);
@@ -1168,6 +1195,10 @@ static exo_status read_event(loader *L, struct fy_node *en, exo_pos at) {
         const char *pname;
         if ((st = scalar(L, k, pos, "parameter name", &pname))) return st;
         int pi = exo_model_find_param(L->m, pname);
+        if (pi < 0 && exo_model_find_state(L->m, pname) != -1)
+          return lerr(L, node_pos(k, pos), EXO_ERR_MODEL,
+                      "event '%s': '%s' is a population, vesicle pool or molecule, not a parameter: use 'add' or 'scale' for states",
+                      label, pname);
         if (pi < 0) {
           const char *sug = suggest_symbol(L->m, pname);
           return lerr(L, node_pos(k, pos), EXO_ERR_MODEL, "event '%s' sets unknown parameter '%s'%s%s%s", label, pname,

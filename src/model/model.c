@@ -40,8 +40,8 @@ exo_status exo_model_set(exo_model *m, const char *assignment, exo_error *err) {
       return exo_error_set(err, EXO_ERR_USAGE, "--set %s: no process named '%s'%s%s%s", assignment, name + 5,
                            sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
     }
-    if (!strcmp(val, "on") || !strcmp(val, "true")) m->procs[p].enabled = true;
-    else if (!strcmp(val, "off") || !strcmp(val, "false")) m->procs[p].enabled = false;
+    if (!strcmp(val, "on") || !strcmp(val, "true") || !strcmp(val, "yes")) m->procs[p].enabled = true;
+    else if (!strcmp(val, "off") || !strcmp(val, "false") || !strcmp(val, "no")) m->procs[p].enabled = false;
     else return exo_error_set(err, EXO_ERR_USAGE, "--set %s: a process switch takes on or off", assignment);
     return EXO_OK;
   }
@@ -59,12 +59,13 @@ exo_status exo_model_set(exo_model *m, const char *assignment, exo_error *err) {
     int s = exo_model_find_state(m, name + 8);
     if (s < 0) return exo_error_set(err, EXO_ERR_USAGE, "--set %s: no state '%s' (write initial.COMPARTMENT.NAME)", assignment, name + 8);
     if ((st = exo_quantity_parse(val, &q, &e2))) return exo_error_set(err, st, "--set %s: %s", assignment, e2.msg);
-    exo_dim count = exo_dim_base(EXO_DIM_COUNT, 1);
+    exo_dim count = exo_dim_base(EXO_DIM_COUNT, 1), conc = exo_dim_div(count, exo_dim_base(EXO_DIM_LENGTH, 3));
     if (!q.has_unit) return exo_error_set(err, EXO_ERR_UNIT, "--set %s: needs a unit: expected count (e.g. 1e6cells)", assignment);
-    if (!exo_dim_eq(q.dim, count)) {
+    if (exo_dim_eq(q.dim, conc)) q.value *= m->comps[m->states[s].compartment].volume;
+    else if (!exo_dim_eq(q.dim, count)) {
       char dg[64];
       exo_dim_format(q.dim, dg, sizeof dg);
-      return exo_error_set(err, EXO_ERR_UNIT, "--set %s: expected count, got %s", assignment, dg);
+      return exo_error_set(err, EXO_ERR_UNIT, "--set %s: expected count or count/length^3, got %s", assignment, dg);
     }
     if (q.value < 0) return exo_error_set(err, EXO_ERR_USAGE, "--set %s: an initial amount cannot be negative", assignment);
     m->states[s].initial = q.value;

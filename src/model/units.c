@@ -143,6 +143,7 @@ static void skip_ws(uparser *u) {
 
 static int is_name_char(const char *p) {
   unsigned char c = (unsigned char)*p;
+  if (!strncmp(p, "\xc2\xb7", 2)) return 0; /* the middle dot multiplies: "cell\u00b7day" */
   return isalpha(c) || c == '%' || c == '_' || c == '-' || c >= 0x80;
 }
 

@@ -160,7 +160,8 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
   SUNLinearSolver LS = NULL;
   void *cv = NULL;
   run_ctx ctx = {rhs, "", false, 0, exo_malloc((size_t)(n ? n : 1) * sizeof(double))};
-  if (!row || !ctx.bad_y) {
+  double *y_good = exo_malloc((size_t)(n ? n : 1) * sizeof(double)), t_good = 0; /* last accepted point */
+  if (!row || !ctx.bad_y || !y_good) {
     st = exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
     goto done;
   }
@@ -185,6 +186,7 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
   stats->constraints_released_day = -1;
   apply_events(m, rhs, yd, 0, &ei, stats);
   if ((st = record(rhs, m, rec, t, yd, row, stats, err))) goto done;
+  memcpy(y_good, yd, (size_t)n * sizeof *yd);
 
   cv = CVodeCreate(CV_BDF, sun);
   if (!cv || CVodeInit(cv, cvode_rhs, 0.0, y) || CVodeSStolerances(cv, cfg->rtol, cfg->atol) ||
@@ -226,15 +228,15 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
        * max(y, 0), so the run can go on without them: restart from the last good point with
        * round-off negatives set to zero. */
       collect_stats(cv, stats);
-      for (sunindextype i = 0; i < n; i++)
-        if (yd[i] < 0) yd[i] = 0;
-      if (CVodeReInit(cv, tret, y) || CVodeSetConstraints(cv, NULL)) {
-        st = exo_error_set(err, EXO_ERR_SOLVER, "CVodeReInit failed at day %g", tret / EXO_MINUTES_PER_DAY);
+      /* CVODE can hand back NaN after such a failure: go back to the last point we accepted */
+      memcpy(yd, y_good, (size_t)n * sizeof *yd);
+      if (CVodeReInit(cv, t_good, y) || CVodeSetConstraints(cv, NULL)) {
+        st = exo_error_set(err, EXO_ERR_SOLVER, "CVodeReInit failed at day %g", t_good / EXO_MINUTES_PER_DAY);
         goto done;
       }
       constrained = false;
       stats->reinits++;
-      stats->constraints_released_day = tret / EXO_MINUTES_PER_DAY;
+      stats->constraints_released_day = t_good / EXO_MINUTES_PER_DAY;
       ctx.cvode_msg[0] = '\0';
       continue;
     }
@@ -252,6 +254,8 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
       goto done;
     }
     t = target;
+    memcpy(y_good, yd, (size_t)n * sizeof *yd);
+    t_good = t;
     if (at_event) {
       collect_stats(cv, stats);
       apply_events(m, rhs, yd, tev, &ei, stats);
@@ -277,6 +281,7 @@ done:
   if (sun) SUNContext_Free(&sun);
   free(row);
   free(ctx.bad_y);
+  free(y_good);
   exo_rhs_free(rhs);
   return st;
 }
