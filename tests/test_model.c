@@ -96,7 +96,8 @@ static void test_set(void **state) {
       {"initial.CD8=5 cells", EXO_ERR_USAGE, "no state 'CD8'"},
       {"initial.site.T=5 /day", EXO_ERR_UNIT, "expected count or count/length^3, got 1/time"},
       {"solver.rtol=2", EXO_ERR_USAGE, "out of range"},
-      {"solver.method=adams", EXO_ERR_USAGE, "solver.rtol and solver.atol"},
+      {"solver.method=adams", EXO_ERR_USAGE, "solver.rtol, solver.atol and solver.rhs"},
+      {"solver.rhs=jit", EXO_ERR_USAGE, "auto, native or interpreter"},
       {"n=2 cells", EXO_ERR_UNIT, "expected dimensionless, got count"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -15,6 +15,8 @@ typedef struct exo_solver_stats {
   long steps, rhs_evals, rhs_evals_jacobian, jac_evals, lin_setups, newton_iters, newton_conv_fails,
       err_test_fails, reinits, events_applied;
   char linear_solver[16]; /* "dense" or "band" */
+  char rhs[24];           /* "native" or "interpreter" */
+  char rhs_note[240];     /* why the interpreter was used when native code was wanted, or "" */
   int band_lower, band_upper;
   double rtol, atol;
   double constraints_released_day; /* day the y >= 0 constraints were released, or -1 */
@@ -45,5 +47,10 @@ typedef struct exo_run_settings {
  * times (and after events that fall on them). */
 exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_recorder *rec,
                             exo_solver_stats *stats, exo_error *err);
+
+/* The same with a right-hand side compiled once (exo_rhs_compile) for many runs of one model,
+ * as ensembles do; its parameters are reset from the model at the start of each run. */
+exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_settings *s, exo_recorder *rec,
+                                exo_solver_stats *stats, exo_error *err);
 
 #endif

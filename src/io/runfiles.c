@@ -191,6 +191,11 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
             s->linear_solver, s->band_lower, s->band_upper, s->rtol, s->atol, s->steps, s->rhs_evals,
             s->rhs_evals_jacobian, s->jac_evals, s->lin_setups, s->newton_iters, s->newton_conv_fails,
             s->err_test_fails, s->reinits, s->events_applied);
+    fprintf(f, "  \"rhs\": {\"evaluation\": ");
+    exo_json_string(f, s->rhs);
+    fprintf(f, ", \"note\": ");
+    exo_json_string(f, s->rhs_note);
+    fprintf(f, "},\n");
     fprintf(f, "  \"non_negativity\": {\"constraints_released_day\": ");
     if (s->constraints_released_day >= 0) json_number(f, s->constraints_released_day);
     else fputs("null", f);

@@ -418,7 +418,7 @@ static exo_status read_simulation(loader *L, struct fy_node *sim, exo_pos at) {
   if (!sim) return EXO_OK;
   exo_status st;
   if ((st = expect_type(L, sim, at, FYNT_MAPPING, "'simulation'"))) return st;
-  static const char *const keys[] = {"days", "end", "output_every", "output_times", "rtol", "atol", "max_steps", "linear_solver"};
+  static const char *const keys[] = {"days", "end", "output_every", "output_times", "rtol", "atol", "max_steps", "linear_solver", "rhs"};
   if ((st = check_keys(L, sim, keys, sizeof keys / sizeof keys[0], "'simulation'"))) return st;
   struct fy_node *n;
   if ((n = get(sim, "days"))) {
@@ -468,6 +468,12 @@ static exo_status read_simulation(loader *L, struct fy_node *sim, exo_pos at) {
     else if (!strcmp(t, "dense")) s->linsolver = EXO_LINSOL_DENSE;
     else if (!strcmp(t, "band")) s->linsolver = EXO_LINSOL_BAND;
     else return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "simulation.linear_solver must be auto, dense or band, not '%s'", t);
+  }
+  if ((n = get(sim, "rhs"))) {
+    const char *t;
+    if ((st = scalar(L, n, at, "simulation.rhs", &t))) return st;
+    if (exo_rhs_mode_parse(t, &s->rhs_mode))
+      return lerr(L, node_pos(n, at), EXO_ERR_MODEL, "simulation.rhs must be auto, native or interpreter, not '%s'", t);
   }
   return EXO_OK;
 }

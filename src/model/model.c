@@ -45,9 +45,14 @@ exo_status exo_model_set(exo_model *m, const char *assignment, exo_error *err) {
     else return exo_error_set(err, EXO_ERR_USAGE, "--set %s: a process switch takes on or off", assignment);
     return EXO_OK;
   }
+  if (!strcmp(name, "solver.rhs")) {
+    if (exo_rhs_mode_parse(val, &m->solver.rhs_mode))
+      return exo_error_set(err, EXO_ERR_USAGE, "--set %s: solver.rhs takes auto, native or interpreter", assignment);
+    return EXO_OK;
+  }
   if (!strncmp(name, "solver.", 7)) {
     if (strcmp(name + 7, "rtol") && strcmp(name + 7, "atol"))
-      return exo_error_set(err, EXO_ERR_USAGE, "--set %s: solver settings are solver.rtol and solver.atol", assignment);
+      return exo_error_set(err, EXO_ERR_USAGE, "--set %s: solver settings are solver.rtol, solver.atol and solver.rhs", assignment);
     if ((st = exo_quantity_parse(val, &q, &e2))) return exo_error_set(err, st, "--set %s: %s", assignment, e2.msg);
     if (q.has_unit) return exo_error_set(err, EXO_ERR_UNIT, "--set %s: tolerances take a plain number", assignment);
     if (!strcmp(name + 7, "rtol") && q.value >= 1e-15 && q.value <= 0.5) m->solver.rtol = q.value;
@@ -92,6 +97,14 @@ exo_status exo_model_set(exo_model *m, const char *assignment, exo_error *err) {
   char *w = exo_arena_strdup(&m->arena, val);
   if (w) par->written = w;
   return EXO_OK;
+}
+
+int exo_rhs_mode_parse(const char *text, exo_rhs_mode *out) {
+  if (!strcmp(text, "auto")) *out = EXO_RHS_AUTO;
+  else if (!strcmp(text, "native")) *out = EXO_RHS_NATIVE;
+  else if (!strcmp(text, "interpreter")) *out = EXO_RHS_INTERPRETER;
+  else return -1;
+  return 0;
 }
 
 void exo_model_print_summary(const exo_model *m, FILE *f) {

@@ -76,6 +76,9 @@ typedef struct exo_output {
 } exo_output;
 
 typedef enum exo_linsolver { EXO_LINSOL_AUTO, EXO_LINSOL_DENSE, EXO_LINSOL_BAND } exo_linsolver;
+/* How the right-hand side is evaluated: the interpreter, or the same program compiled to native
+ * code with the system C compiler (auto: native when that works, the interpreter otherwise). */
+typedef enum exo_rhs_mode { EXO_RHS_AUTO, EXO_RHS_NATIVE, EXO_RHS_INTERPRETER } exo_rhs_mode;
 
 typedef struct exo_solver_settings {
   double end_time;     /* minutes */
@@ -85,6 +88,7 @@ typedef struct exo_solver_settings {
   double rtol, atol;
   long max_steps;      /* per output interval */
   exo_linsolver linsolver;
+  exo_rhs_mode rhs_mode;
 } exo_solver_settings;
 
 struct exo_model {
@@ -111,5 +115,7 @@ int exo_model_find_process(const exo_model *m, const char *name);
 /* A state by "compartment.species", or by bare species name when it lives in one compartment. */
 int exo_model_find_state(const exo_model *m, const char *name);
 const char *exo_kind_name(exo_species_kind k);
+/* "auto", "native" or "interpreter"; returns -1 for anything else. */
+int exo_rhs_mode_parse(const char *text, exo_rhs_mode *out);
 
 #endif

@@ -142,15 +142,25 @@ static void apply_events(const exo_model *m, exo_rhs *rhs, double *y, double te,
 
 exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_recorder *rec, exo_solver_stats *stats,
                             exo_error *err) {
+  exo_rhs *rhs = NULL;
+  memset(stats, 0, sizeof *stats);
+  exo_status st = exo_rhs_compile(m, &rhs, err);
+  if (st) return st;
+  st = exo_systemic_run_rhs(m, rhs, s, rec, stats, err);
+  exo_rhs_free(rhs);
+  return st;
+}
+
+exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_settings *s, exo_recorder *rec,
+                                exo_solver_stats *stats, exo_error *err) {
   memset(stats, 0, sizeof *stats);
   const exo_solver_settings *cfg = &m->solver;
   double end = s && s->end_time > 0 ? s->end_time : cfg->end_time;
   stats->rtol = cfg->rtol;
   stats->atol = cfg->atol;
   sunindextype n = m->nstate;
-  exo_rhs *rhs = NULL;
-  exo_status st = exo_rhs_compile(m, &rhs, err);
-  if (st) return st;
+  exo_status st = EXO_OK;
+  exo_rhs_reset(rhs); /* parameters as in the model: an earlier run's events may have changed them */
 
   size_t ncol = exo_systemic_column_count(m);
   double *row = exo_malloc((ncol ? ncol : 1) * sizeof *row);
@@ -177,6 +187,8 @@ exo_status exo_systemic_run(const exo_model *m, const exo_run_settings *s, exo_r
               (cfg->linsolver == EXO_LINSOL_AUTO && n >= BAND_MIN_STATES &&
                rhs->band_lower + rhs->band_upper + 1 <= n / 2);
   snprintf(stats->linear_solver, sizeof stats->linear_solver, "%s", band ? "band" : "dense");
+  snprintf(stats->rhs, sizeof stats->rhs, "%s", rhs->how);
+  snprintf(stats->rhs_note, sizeof stats->rhs_note, "%s", rhs->native.fn ? "" : rhs->why);
   stats->band_lower = rhs->band_lower;
   stats->band_upper = rhs->band_upper;
 
@@ -282,6 +294,5 @@ done:
   free(row);
   free(ctx.bad_y);
   free(y_good);
-  exo_rhs_free(rhs);
   return st;
 }

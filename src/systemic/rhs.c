@@ -169,18 +169,34 @@ exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
    * change them in place. */
   fill_params(m, &r->prog);
   fill_params(m, &r->outprog);
+  snprintf(r->how, sizeof r->how, "interpreter");
+  if (m->solver.rhs_mode != EXO_RHS_INTERPRETER) {
+    if (exo_native_build(&r->prog, r->n, &r->native, r->why, sizeof r->why) == 0) {
+      snprintf(r->how, sizeof r->how, "native");
+    } else if (m->solver.rhs_mode == EXO_RHS_NATIVE) {
+      exo_status es = exo_error_set(err, EXO_ERR_SOLVER, "solver.rhs is native, but %s", r->why);
+      exo_rhs_free(r);
+      return es;
+    }
+  }
   *out = r;
   return EXO_OK;
 }
 
 void exo_rhs_free(exo_rhs *r) {
   if (!r) return;
+  exo_native_free(&r->native);
   exo_program_free(&r->prog);
   exo_program_free(&r->outprog);
   free(r);
 }
 
 size_t exo_rhs_size(const exo_rhs *r) { return r->n; }
+
+void exo_rhs_reset(exo_rhs *r) {
+  fill_params(r->m, &r->prog);
+  fill_params(r->m, &r->outprog);
+}
 
 void exo_rhs_set_param(exo_rhs *r, int index, double value) {
   uint32_t s = EXO_SLOT_STATE0 + (uint32_t)r->n + (uint32_t)index;
@@ -217,8 +233,12 @@ EXO_NO_VECTORIZE static void load_states(double *restrict slots, double t, const
 
 EXO_NO_VECTORIZE bool exo_rhs_eval(exo_rhs *r, double t, const double *y, double *ydot) {
   size_t n = r->n;
-  load_states(r->prog.slots, t, y, n);
-  exo_program_run(&r->prog, r->prog.slots, ydot); /* writes every ydot[i] */
+  if (r->native.fn) {
+    r->native.fn(t, y, r->prog.slots, ydot); /* reads y through max(y, 0) itself */
+  } else {
+    load_states(r->prog.slots, t, y, n);
+    exo_program_run(&r->prog, r->prog.slots, ydot); /* writes every ydot[i] */
+  }
   /* x - x is 0 for finite x and NaN otherwise: one test for the whole vector */
   double probe = 0;
   EXO_SCALAR_LOOP

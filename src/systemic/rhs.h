@@ -3,6 +3,7 @@
 
 #include "exosim/systemic.h"
 #include "model/expr.h"
+#include "systemic/native.h"
 
 struct exo_rhs {
   const struct exo_model *m;
@@ -10,9 +11,14 @@ struct exo_rhs {
   exo_program prog;    /* dy/dt */
   exo_program outprog; /* named outputs */
   int band_lower, band_upper;
+  exo_native native;     /* native code for prog, when built */
+  char how[24];          /* "native" or "interpreter" */
+  char why[240];         /* why the interpreter is used when native code was wanted */
 };
 
 void exo_rhs_set_param(exo_rhs *r, int index, double value);
+/* Parameters back to the model's values. */
+void exo_rhs_reset(exo_rhs *r);
 double exo_rhs_get_param(const exo_rhs *r, int index);
 /* out[i] = value of output i */
 void exo_rhs_outputs(exo_rhs *r, double t, const double *y, double *out);
