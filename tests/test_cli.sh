@@ -29,7 +29,7 @@ expect_rc 0 "$EXO" run "$SRC/models/examples/kuznetsov1994.yaml" --out "$T/b" --
 [ "$(wc -l < "$T/b/timeseries.csv")" -eq 12 ] || fail "10 days at 1/day should give 11 rows + header"
 has "$T/b/run.json" '"set": \["a=0.2/day", "n=1e-7 /(cell\*day)"\]'
 has "$T/b/run.json" '"as_written": "0.2/day"'
-head -1 "$T/b/timeseries.csv" | grep -q '^time_days,spleen.E,spleen.T$' || fail "columns: $(head -1 "$T/b/timeseries.csv")"
+head -1 "$T/b/timeseries.csv" | grep -q '^time_days,spleen.E,spleen.T,tumour_burden$' || fail "columns: $(head -1 "$T/b/timeseries.csv")"
 # the set changed the answer
 [ "$(tail -1 "$T/b/timeseries.csv")" != "$(sed -n 12p "$T/a/timeseries.csv")" ] || fail "--set a=... changed nothing"
 
@@ -89,7 +89,11 @@ has "$T/dp/run.json" '"D": "/day"'
 d5=$(tail -1 "$T/dp/timeseries.csv" | cut -d, -f5)
 awk -v d="$d5" 'BEGIN { exit !(d > 1e-4 && d < 5.8) }' || fail "D at day 5 ($d5) is not a plausible per-day rate"
 
-# 7. the examples run at tight tolerances
+# 7. the tumour's course is summarised in run.json; a nadir after the peak for Kuznetsov 1994
+has "$T/a/run.json" '"tumour": {"final_burden": 1305213'
+has "$T/a/run.json" '"peak_day": 34, "nadir_burden": 990600.8[0-9]*, "nadir_day": 89'
+
+# 8. the examples run at tight tolerances
 for ex in kuznetsov1994 kirschner_panetta1998 depillis2005; do
   expect_rc 0 "$EXO" run "$SRC/models/examples/$ex.yaml" --out "$T/x-$ex" --set solver.rtol=1e-10 --set solver.atol=1e-10
 done

@@ -50,7 +50,7 @@ static void test_structure(void **state) {
   int g = exo_model_find_param(m, "grow.capacity");
   assert_true(g >= 0);
   assert_string_equal(m->params[g].owner, "grow");
-  assert_int_equal(m->noutput, 2);
+  assert_int_equal(m->noutput, 3); /* and tumour_burden */
   assert_int_equal(m->nproc, 3);
   assert_int_equal(m->procs[1].nstoich, 2);
   exo_model_free(m);
@@ -149,10 +149,94 @@ static void test_hash_follows_text(void **state) {
   exo_model_free(b);
 }
 
+static const char *hosts_model =
+    "compartments: {site: 1 mL}\n"
+    "populations:\n"
+    "  T: {compartment: site, initial: 1e6 cells, role: tumour}\n"
+    "  E: {compartment: site, initial: 1e5 cells}\n"
+    "parameters: {r: 0.2 /day, k: 1e-7 /(cell*day)}\n"
+    "processes:\n"
+    "  - {name: grow, kind: growth, target: T, rate: r}\n"
+    "  - {name: kill, kind: mass_action_kill, killer: E, target: T, rate: k}\n"
+    "hosts:\n"
+    "  immunocompetent: {description: as written}\n"
+    "  immunodeficient:\n"
+    "    description: no T cells\n"
+    "    set: {mech.kill: off, initial.E: 0 cells, r: 0.25 /day}\n";
+
+static void test_hosts(void **state) {
+  (void)state;
+  exo_model *m = load(hosts_model);
+  exo_error err = {0};
+  assert_int_equal(m->nhost, 2);
+  assert_null(m->host);
+  assert_true(m->procs[1].enabled); /* checked at load, applied only when chosen */
+  assert_int_equal(exo_model_set(m, "host=immunodeficient", &err), EXO_OK);
+  assert_string_equal(m->host, "immunodeficient");
+  assert_false(m->procs[1].enabled);
+  assert_true(m->states[1].initial == 0);
+  assert_true(fabs(m->params[0].value - 0.25 / 1440) < 1e-15);
+  assert_int_equal(exo_model_set(m, "host=nude", &err), EXO_ERR_USAGE);
+  assert_non_null(strstr(err.msg, "no host 'nude' (hosts: immunocompetent, immunodeficient)"));
+  exo_model_free(m);
+}
+
+/* tumour_burden: every role: tumour state, in every compartment */
+static void test_tumour_burden_output(void **state) {
+  (void)state;
+  exo_model *m = load(base);
+  int found = -1;
+  for (int i = 0; i < m->noutput; i++)
+    if (!strcmp(m->outputs[i].name, "tumour_burden")) found = i;
+  assert_true(found >= 0);
+  assert_string_equal(m->outputs[found].text, "site.T");
+  exo_model_free(m);
+  m = load("compartments: {a: 1 mL, b: 1 mL}\n"
+           "populations: {T: {compartments: [a, b], initial: {a: 5 cells, b: 7 cells}, role: tumour}}\n"
+           "processes: [{name: g, kind: growth, target: a.T, rate: 0.1 /day}]\n");
+  assert_string_equal(m->outputs[m->noutput - 1].text, "a.T + b.T");
+  exo_model_free(m);
+}
+
+static void test_extends(void **state) {
+  (void)state;
+  const char *child = "exosim: 1\nextends: kuznetsov1994\nname: variant\n"
+                      "parameters: {a: 0.3 /day, b: {value: 1e-9 /cell, source: test, status: assumed}}\n"
+                      "initial: {T: 1e6 cells}\nsimulation: {end: 20 days}\n";
+  exo_model *m = load(child), *k = load(exo_builtin_model_text("kuznetsov1994", NULL));
+  assert_string_equal(m->name, "variant");
+  assert_int_equal(m->nstate, k->nstate);
+  assert_int_equal(m->nproc, k->nproc);
+  assert_true(fabs(m->params[exo_model_find_param(m, "a")].value - 0.3 / 1440) < 1e-15);
+  assert_true(m->params[exo_model_find_param(m, "b")].value == 1e-9);
+  assert_true(m->states[exo_model_find_state(m, "T")].initial == 1e6);
+  assert_true(m->solver.end_time == 20 * 1440.0);
+  assert_string_not_equal(exo_model_hash(m), exo_model_hash(k));
+  exo_model_free(k);
+  exo_model_free(m);
+  static const struct {
+    const char *text, *msg;
+  } bad[] = {
+      {"extends: kuznetsov1994\nparameters: {aa: 1 /day}\n", "'aa' is not a parameter of the model this one extends (did you mean 'a'?)"},
+      {"extends: kuznetsov1994\nparameters: {a: 1 cells}\n", "expected 1/time, got count"},
+      {"extends: kuznetsov1994\nprocesses: []\n", "unknown key 'processes' in a model that extends another"},
+      {"extends: nosuch.yaml\n", "in the model it extends: nosuch.yaml: cannot open model file"},
+      {"extends: kuznetsov1994\ninitial: {Q: 1 cells}\n", "unknown population, vesicle pool or molecule 'Q'"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    exo_error err = {0};
+    exo_model *x;
+    if (exo_model_load_string(bad[i].text, strlen(bad[i].text), "x.yaml", &x, &err) == EXO_OK) fail_msg("loaded: %s", bad[i].text);
+    if (!strstr(err.msg, bad[i].msg)) fail_msg("'%s' lacks '%s'", err.msg, bad[i].msg);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_structure), cmocka_unit_test(test_set), cmocka_unit_test(test_examples_load),
       cmocka_unit_test(test_missing_file), cmocka_unit_test(test_hash_follows_text),
+      cmocka_unit_test(test_hosts),        cmocka_unit_test(test_tumour_burden_output),
+      cmocka_unit_test(test_extends),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

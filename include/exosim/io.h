@@ -23,6 +23,7 @@ typedef struct exo_run_info {
   const char *const *sets; /* the --set arguments as given */
   int nsets;
   const exo_solver_stats *stats; /* may be NULL for a failed run */
+  const exo_recorder *rec;       /* the recorded run, for summaries (may be NULL) */
   double wall_seconds;
   double end_days;
   const char *status;            /* "complete" or "failed" */

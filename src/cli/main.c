@@ -190,7 +190,7 @@ static int cmd_run(int argc, char **argv) {
   double wall = now_seconds() - t0;
   if (!st) st = exo_io_write_timeseries(a.out, &rec, &err);
   exo_run_info info = {.version = EXO_VERSION_STRING, .model = m, .sets = a.sets, .nsets = a.nsets,
-                       .stats = st ? NULL : &stats, .wall_seconds = wall,
+                       .stats = st ? NULL : &stats, .rec = &rec, .wall_seconds = wall,
                        .end_days = (rs.end_time > 0 ? rs.end_time : 0) / EXO_MINUTES_PER_DAY,
                        .status = st ? "failed" : "complete", .reason = st ? err.msg : NULL};
   if (info.end_days == 0) info.end_days = rec.nrow ? rec.times[rec.nrow - 1] / EXO_MINUTES_PER_DAY : 0;

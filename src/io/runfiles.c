@@ -130,7 +130,10 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
     exo_json_string(f, m->source_path);
     fprintf(f, ", \"sha256\": ");
     exo_json_string(f, m->hash);
-    fprintf(f, "},\n  \"engine\": \"systemic\",\n  \"end_days\": ");
+    fprintf(f, "},\n  \"host\": ");
+    if (m->host) exo_json_string(f, m->host);
+    else fputs("null", f);
+    fprintf(f, ",\n  \"engine\": \"systemic\",\n  \"end_days\": ");
     json_number(f, in->end_days);
     fprintf(f, ",\n  \"set\": [");
     for (int i = 0; i < in->nsets; i++) {
@@ -205,6 +208,29 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
     if (s->most_negative < 0 && m) exo_json_string(f, m->states[s->most_negative_state].column);
     else fputs("null", f);
     fprintf(f, "},\n");
+  }
+  /* the tumour's course, read off the recorded tumour_burden column */
+  const exo_recorder *rec = in->rec;
+  for (size_t c = 0; rec && in->stats && rec->names && rec->nrow && c < rec->ncol; c++) {
+    if (strcmp(rec->names[c], "tumour_burden")) continue;
+    double fac = rec->unit_factor ? rec->unit_factor[c] : 1;
+    size_t peak = 0, nadir = 0;
+    for (size_t r = 1; r < rec->nrow; r++) {
+      if (rec->values[r * rec->ncol + c] > rec->values[peak * rec->ncol + c]) peak = r;
+      if (rec->values[r * rec->ncol + c] < rec->values[nadir * rec->ncol + c]) nadir = r;
+    }
+    fprintf(f, "  \"tumour\": {\"final_burden\": ");
+    json_number(f, rec->values[(rec->nrow - 1) * rec->ncol + c] / fac);
+    fprintf(f, ", \"peak_burden\": ");
+    json_number(f, rec->values[peak * rec->ncol + c] / fac);
+    fprintf(f, ", \"peak_day\": ");
+    json_number(f, rec->times[peak] / EXO_MINUTES_PER_DAY);
+    fprintf(f, ", \"nadir_burden\": ");
+    json_number(f, rec->values[nadir * rec->ncol + c] / fac);
+    fprintf(f, ", \"nadir_day\": ");
+    json_number(f, rec->times[nadir] / EXO_MINUTES_PER_DAY);
+    fprintf(f, "},\n");
+    break;
   }
   fprintf(f, "  \"wall_seconds\": ");
   json_number(f, in->wall_seconds);

@@ -25,7 +25,12 @@ typedef struct loader {
   exo_error *err;
   const char *text; /* the whole source, for mapping positions inside multi-line scalars */
   size_t len;
+  int depth;        /* how many 'extends' deep this file is */
 } loader;
+
+static exo_status load_text(const char *text, size_t len, const char *display_name, int depth, exo_model **out,
+                            exo_error *err);
+static exo_status read_whole_file(const char *path, char **buf, size_t *len, exo_error *err);
 
 static exo_status lerr(loader *L, exo_pos p, exo_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -1358,6 +1363,182 @@ static bool second_document(const char *t, size_t n, exo_pos *where) {
   return false;
 }
 
+/* --- standard outputs, hosts, extends ------------------------------------------------------ */
+
+/* Every model with role: tumour populations gets a 'tumour_burden' output (viable tumour cells,
+ * all compartments), unless it defines one itself. */
+static exo_status add_tumour_burden(loader *L) {
+  exo_model *m = L->m;
+  if (find_output(m, "tumour_burden") >= 0) return EXO_OK;
+  size_t need = 1;
+  int ntum = 0;
+  for (int i = 0; i < m->nstate; i++)
+    if (m->states[i].tumour) need += strlen(m->states[i].column) + 3, ntum++;
+  if (!ntum) return EXO_OK;
+  char *text = exo_arena_alloc(&m->arena, need);
+  exo_output *g = exo_arena_grow(&m->arena, m->outputs, (size_t)m->noutput, (size_t)m->noutput + 1, sizeof *g);
+  if (!text || !g) return nomem(L);
+  m->outputs = g;
+  for (int i = 0; i < m->nstate; i++)
+    if (m->states[i].tumour) {
+      if (*text) strcat(text, " + ");
+      strcat(text, m->states[i].column);
+    }
+  exo_output *o = &m->outputs[m->noutput];
+  *o = (exo_output){.name = "tumour_burden", .text = text, .unit_factor = 1};
+  int epos;
+  exo_error e2;
+  exo_status st = exo_expr_parse(&m->arena, text, resolve_symbol, NULL, m, &o->expr, &epos, &e2);
+  if (st) return st == EXO_ERR_NOMEM ? nomem(L) : lerr(L, (exo_pos){0, 0}, st, "tumour_burden: %s", e2.msg);
+  m->noutput++;
+  return EXO_OK;
+}
+
+/* hosts: NAME: {description: ..., set: {KEY: VALUE, ...}} where KEY=VALUE is what --set takes.
+ * Each entry is checked now (so a typo is reported with its line) and applied by --set host=NAME. */
+static exo_status read_hosts(loader *L, struct fy_node *sec, exo_pos at) {
+  exo_status st;
+  exo_model *m = L->m;
+  if ((st = expect_type(L, sec, at, FYNT_MAPPING, "'hosts'"))) return st;
+  int n = fy_node_mapping_item_count(sec);
+  m->hosts = exo_arena_alloc(&m->arena, (size_t)(n ? n : 1) * sizeof *m->hosts);
+  if (!m->hosts) return nomem(L);
+  void *it = NULL;
+  struct fy_node_pair *pr;
+  while ((pr = fy_node_mapping_iterate(sec, &it))) {
+    const char *name = pair_key(L, pr);
+    exo_pos kp = node_pos(fy_node_pair_key(pr), at);
+    if (!name || !exo_is_identifier(name)) return lerr(L, kp, EXO_ERR_MODEL, "host names must be plain names");
+    for (int h = 0; h < m->nhost; h++)
+      if (!strcmp(m->hosts[h].name, name)) return lerr(L, kp, EXO_ERR_MODEL, "host '%s' is declared twice", name);
+    struct fy_node *v = fy_node_pair_value(pr);
+    char where[160];
+    snprintf(where, sizeof where, "host '%s'", name);
+    if ((st = expect_type(L, v, kp, FYNT_MAPPING, where))) return st;
+    static const char *const keys[] = {"description", "set"};
+    if ((st = check_keys(L, v, keys, 2, where))) return st;
+    exo_host *h = &m->hosts[m->nhost];
+    h->name = name;
+    struct fy_node *d = get(v, "description"), *set = get(v, "set");
+    if (d && (st = scalar(L, d, kp, "description", &h->description))) return st;
+    if (set) {
+      if ((st = expect_type(L, set, kp, FYNT_MAPPING, "a host's 'set'"))) return st;
+      int k = fy_node_mapping_item_count(set);
+      h->set_name = exo_arena_alloc(&m->arena, (size_t)(k ? k : 1) * sizeof *h->set_name);
+      h->set_value = exo_arena_alloc(&m->arena, (size_t)(k ? k : 1) * sizeof *h->set_value);
+      if (!h->set_name || !h->set_value) return nomem(L);
+      void *it2 = NULL;
+      struct fy_node_pair *q;
+      while ((q = fy_node_mapping_iterate(set, &it2))) {
+        const char *key = pair_key(L, q), *val;
+        exo_pos qp = node_pos(fy_node_pair_key(q), kp);
+        if (!key) return lerr(L, qp, EXO_ERR_MODEL, "keys of a host's 'set' must be plain names");
+        if ((st = scalar(L, fy_node_pair_value(q), qp, "a host setting", &val))) return st;
+        char label[400];
+        snprintf(label, sizeof label, "host '%s': %s=%s", name, key, val);
+        exo_error e2;
+        if ((st = exo_model_override(m, key, val, label, false, &e2))) return lerr(L, qp, st, "%s", e2.msg);
+        h->set_name[h->nset] = key;
+        h->set_value[h->nset++] = val;
+      }
+    }
+    m->nhost++;
+  }
+  return EXO_OK;
+}
+
+/* A model that 'extends' another (a built-in name, or a file relative to this one) takes all of
+ * it and changes only what it lists: name, description, simulation settings, parameter values
+ * and initial amounts. Structure cannot change here, so the two stay the same model with two
+ * parameter sets. */
+static exo_status load_extending(loader *L, struct fy_node *root) {
+  exo_status st;
+  exo_pos top = {1, 1};
+  static const char *const keys[] = {"exosim", "extends", "name", "description", "source", "simulation",
+                                     "parameters", "initial"};
+  if ((st = check_keys(L, root, keys, sizeof keys / sizeof keys[0], "a model that extends another"))) return st;
+  if (L->depth >= 4) return lerr(L, key_pos(root, "extends", top), EXO_ERR_MODEL, "'extends' goes more than 4 models deep (a loop?)");
+  struct fy_node *en = get(root, "extends");
+  const char *base_name;
+  if ((st = scalar(L, en, top, "extends", &base_name))) return st;
+  exo_pos ep = node_pos(en, top);
+  exo_model *base = NULL;
+  exo_error e2;
+  const char *canonical, *builtin = strchr(base_name, '/') || strstr(base_name, ".yaml") ? NULL : exo_builtin_model_text(base_name, &canonical);
+  if (builtin) {
+    char display[300];
+    snprintf(display, sizeof display, "builtin:%s", canonical);
+    st = load_text(builtin, strlen(builtin), display, L->depth + 1, &base, &e2);
+  } else {
+    char path[4096];
+    const char *slash = strrchr(L->m->source_path, '/');
+    if (base_name[0] == '/' || !slash) snprintf(path, sizeof path, "%s", base_name);
+    else snprintf(path, sizeof path, "%.*s/%s", (int)(slash - L->m->source_path), L->m->source_path, base_name);
+    char *buf = NULL;
+    size_t blen = 0;
+    st = read_whole_file(path, &buf, &blen, &e2);
+    if (!st) st = load_text(buf, blen, path, L->depth + 1, &base, &e2);
+    free(buf);
+  }
+  if (st) return lerr(L, ep, st, "in the model it extends: %s", e2.msg);
+  /* the extending model becomes the base model with changes; it keeps its own identity */
+  char hash_in[200];
+  snprintf(hash_in, sizeof hash_in, "%s+%s", L->m->hash, base->hash);
+  exo_sha256_hex(hash_in, strlen(hash_in), base->hash);
+  base->source_path = exo_arena_strdup(&base->arena, L->m->source_path);
+  exo_model *child = L->m;
+  L->m = base;
+  exo_model_free(child);
+  if (!base->source_path) return nomem(L);
+  struct fy_node *n;
+  if ((n = get(root, "name")) && (st = scalar(L, n, top, "name", &base->name))) return st;
+  if ((n = get(root, "description")) && (st = scalar(L, n, top, "description", &base->description))) return st;
+  if ((st = read_simulation(L, get(root, "simulation"), key_pos(root, "simulation", top)))) return st;
+  if ((n = get(root, "parameters"))) {
+    if ((st = expect_type(L, n, top, FYNT_MAPPING, "'parameters'"))) return st;
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(n, &it))) {
+      const char *pname = pair_key(L, pr);
+      exo_pos kp = node_pos(fy_node_pair_key(pr), top);
+      int pi = pname ? exo_model_find_param(base, pname) : -1;
+      if (pi < 0) {
+        const char *sug = pname ? suggest_symbol(base, pname) : NULL;
+        return lerr(L, kp, EXO_ERR_MODEL, "'%s' is not a parameter of the model this one extends%s%s%s", pname ? pname : "?",
+                    sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+      }
+      struct fy_node *v = fy_node_pair_value(pr);
+      if (v && fy_node_get_type(v) == FYNT_MAPPING) {
+        static const char *const pkeys[] = {"value", "description", "source", "status"};
+        char what[160];
+        snprintf(what, sizeof what, "parameter '%s'", pname);
+        if ((st = check_keys(L, v, pkeys, sizeof pkeys / sizeof pkeys[0], what))) return st;
+        v = get(v, "value");
+        if (!v) return lerr(L, kp, EXO_ERR_MODEL, "parameter '%s' has no 'value'", pname);
+      }
+      char what[160];
+      snprintf(what, sizeof what, "parameter '%s'", pname);
+      exo_param *par = &base->params[pi];
+      if ((st = quantity(L, v, kp, par->dim, 0, what, &par->value, &par->written))) return st;
+    }
+  }
+  if ((n = get(root, "initial"))) {
+    if ((st = expect_type(L, n, top, FYNT_MAPPING, "'initial'"))) return st;
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(n, &it))) {
+      int si;
+      exo_pos kp = node_pos(fy_node_pair_key(pr), top);
+      if ((st = state_ref(L, fy_node_pair_key(pr), kp, "initial", &si))) return st;
+      char what[200];
+      snprintf(what, sizeof what, "initial value of '%s'", base->states[si].column);
+      if ((st = initial_amount(L, fy_node_pair_value(pr), kp, base->states[si].compartment, what, &base->states[si].initial)))
+        return st;
+    }
+  }
+  return EXO_OK;
+}
+
 /* --- the document --------------------------------------------------------------------------- */
 
 static void quiet_output(struct fy_diag *d, void *user, const char *buf, size_t len) {
@@ -1412,9 +1593,13 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
               type_name(root));
     goto done;
   }
+  if (get(root, "extends")) {
+    st = load_extending(L, root);
+    goto done;
+  }
   static const char *const sections[] = {"exosim", "name", "description", "source", "simulation", "compartments",
                                          "populations", "vesicles", "molecules", "parameters", "outputs",
-                                         "processes", "events"};
+                                         "processes", "events", "hosts", "extends"};
   if ((st = check_keys(L, root, sections, sizeof sections / sizeof sections[0], "the model file"))) goto done;
   struct fy_node *n;
   if ((n = get(root, "exosim"))) {
@@ -1441,12 +1626,14 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
   }
   if ((n = get(root, "parameters")) && (st = read_parameters(L, n, key_pos(root, "parameters", top)))) goto done;
   if ((n = get(root, "outputs")) && (st = read_outputs(L, n, key_pos(root, "outputs", top)))) goto done;
+  if ((st = add_tumour_burden(L))) goto done;
   if (!(n = get(root, "processes"))) {
     st = lerr(L, top, EXO_ERR_MODEL, "the model has no 'processes' section");
     goto done;
   }
   if ((st = read_processes(L, n, key_pos(root, "processes", top)))) goto done;
   if ((n = get(root, "events")) && (st = read_events(L, n, key_pos(root, "events", top)))) goto done;
+  if ((n = get(root, "hosts")) && (st = read_hosts(L, n, key_pos(root, "hosts", top)))) goto done;
   st = EXO_OK;
 done:
   fy_document_destroy(doc);
@@ -1454,13 +1641,13 @@ done:
   return st;
 }
 
-exo_status exo_model_load_string(const char *text, size_t len, const char *display_name, exo_model **out,
-                                 exo_error *err) {
+static exo_status load_text(const char *text, size_t len, const char *display_name, int depth, exo_model **out,
+                            exo_error *err) {
   *out = NULL;
   exo_model *m = exo_calloc(1, sizeof *m);
   if (!m) return exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
   exo_arena_init(&m->arena);
-  loader L = {m, display_name, err, text, len};
+  loader L = {m, display_name, err, text, len, depth};
   m->solver = (exo_solver_settings){.end_time = 100 * EXO_MINUTES_PER_DAY, .output_every = EXO_MINUTES_PER_DAY,
                                     .rtol = 1e-6, .atol = 1e-6, .max_steps = 100000, .linsolver = EXO_LINSOL_AUTO};
   exo_status st = EXO_OK;
@@ -1468,6 +1655,7 @@ exo_status exo_model_load_string(const char *text, size_t len, const char *displ
   if (!m->source_path) st = nomem(&L);
   exo_sha256_hex(text, len, m->hash);
   if (!st) st = load_document(&L, text, len);
+  m = L.m; /* 'extends' replaces the model with the one it extends */
   if (!st && !m->name) m->name = "model";
   if (st) {
     exo_model_free(m);
@@ -1477,7 +1665,12 @@ exo_status exo_model_load_string(const char *text, size_t len, const char *displ
   return EXO_OK;
 }
 
-exo_status exo_model_load_file(const char *path, exo_model **out, exo_error *err) {
+exo_status exo_model_load_string(const char *text, size_t len, const char *display_name, exo_model **out,
+                                 exo_error *err) {
+  return load_text(text, len, display_name, 0, out, err);
+}
+
+static exo_status read_whole_file(const char *path, char **out, size_t *out_len, exo_error *err) {
   *out = NULL;
   FILE *f = fopen(path, "rb");
   if (!f) return exo_error_set(err, EXO_ERR_IO, "%s: cannot open model file: %s", path, strerror(errno));
@@ -1508,7 +1701,22 @@ exo_status exo_model_load_file(const char *path, exo_model **out, exo_error *err
   fclose(f);
   if (!st && len == 0) st = exo_error_set(err, EXO_ERR_MODEL, "%s: the model file is empty", path);
   if (!st && memchr(buf, '\0', len)) st = exo_error_set(err, EXO_ERR_SYNTAX, "%s: the file contains NUL bytes (not a YAML text file?)", path);
-  if (!st) st = exo_model_load_string(buf, len, path, out, err);
+  if (st) {
+    free(buf);
+    return st;
+  }
+  *out = buf;
+  *out_len = len;
+  return EXO_OK;
+}
+
+exo_status exo_model_load_file(const char *path, exo_model **out, exo_error *err) {
+  *out = NULL;
+  char *buf;
+  size_t len;
+  exo_status st = read_whole_file(path, &buf, &len, err);
+  if (st) return st;
+  st = load_text(buf, len, path, 0, out, err);
   free(buf);
   return st;
 }

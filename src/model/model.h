@@ -91,6 +91,13 @@ typedef struct exo_solver_settings {
   exo_rhs_mode rhs_mode;
 } exo_solver_settings;
 
+/* A host variant ("immunodeficient"): a named list of overrides, chosen with --set host=NAME. */
+typedef struct exo_host {
+  const char *name, *description;
+  const char **set_name, **set_value;
+  int nset;
+} exo_host;
+
 struct exo_model {
   exo_arena arena;
   const char *name, *description, *source_path;
@@ -108,6 +115,9 @@ struct exo_model {
   exo_output *outputs;
   int noutput;
   exo_solver_settings solver;
+  exo_host *hosts;
+  int nhost;
+  const char *host; /* the chosen host, or NULL (the model as written) */
 };
 
 int exo_model_find_param(const exo_model *m, const char *name);
@@ -115,6 +125,9 @@ int exo_model_find_process(const exo_model *m, const char *name);
 /* A state by "compartment.species", or by bare species name when it lives in one compartment. */
 int exo_model_find_state(const exo_model *m, const char *name);
 const char *exo_kind_name(exo_species_kind k);
+/* One override (see exo_model_set); with apply false it only checks. label prefixes messages. */
+exo_status exo_model_override(exo_model *m, const char *name, const char *val, const char *label, bool apply,
+                              exo_error *err);
 /* "auto", "native" or "interpreter"; returns -1 for anything else. */
 int exo_rhs_mode_parse(const char *text, exo_rhs_mode *out);
 
