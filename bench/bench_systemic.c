@@ -6,7 +6,7 @@
  *   - right-hand-side evaluations per second of exosim's compiled expressions and of the
  *     hand-written function, and their ratio, all measured in this one run.
  * Output lines: "bench: NAME: VALUE UNIT" and "ratio: NAME: VALUE". Medians of 5 repeats. */
-#include <cvode/cvode.h>
+#include <cvodes/cvodes.h>
 #include <math.h>
 #include <nvector/nvector_serial.h>
 #include <stdbool.h>
@@ -164,6 +164,7 @@ static void bench_model(const char *label, const char *builtin, hand *h) {
         exit(1);
       }
       exo_recorder_free(&rec);
+      exo_solver_stats_free(&st);
       runs++;
     } while ((t1 = now()) - t0 < 0.3);
     exo_rate_cold[r] = runs / (t1 - t0);
@@ -179,6 +180,7 @@ static void bench_model(const char *label, const char *builtin, hand *h) {
       }
       memcpy(final_exo, rec.values + (rec.nrow - 1) * rec.ncol, (size_t)n * sizeof *final_exo);
       exo_recorder_free(&rec);
+      exo_solver_stats_free(&st);
       runs++;
     } while ((t1 = now()) - t0 < 0.3);
     exo_rate[r] = runs / (t1 - t0);

@@ -33,6 +33,7 @@ static void run_text(run *r, const char *yaml, const char *const *sets) {
 
 static void run_free(run *r) {
   exo_recorder_free(&r->rec);
+  exo_solver_stats_free(&r->stats);
   exo_model_free(r->m);
 }
 
@@ -279,6 +280,7 @@ static void test_kuznetsov_example(void **state) {
   }
   assert_int_equal(row, rec.nrow);
   exo_recorder_free(&rec);
+  exo_solver_stats_free(&st);
   exo_model_free(m);
 }
 
@@ -302,6 +304,7 @@ static void test_nan_reports_time_and_process(void **state) {
   assert_int_not_equal(s, EXO_OK);
   if (!strstr(err.msg, "blows_up") || !strstr(err.msg, "day 3")) fail_msg("message: %s", err.msg);
   exo_recorder_free(&rec);
+  exo_solver_stats_free(&st);
   exo_model_free(m);
 }
 
@@ -326,6 +329,7 @@ static void test_collapse_to_zero_completes(void **state) {
   assert_true(st.constraints_released_day > 0);
   assert_true(st.most_negative > -1e-6); /* what was written as zero was round-off */
   exo_recorder_free(&rec);
+  exo_solver_stats_free(&st);
   exo_model_free(m);
 
   if (exo_model_load_file(EXO_SOURCE_DIR "/models/examples/depillis2005.yaml", &m, &err)) fail_msg("%s", err.msg);
@@ -335,6 +339,7 @@ static void test_collapse_to_zero_completes(void **state) {
   if (exo_systemic_run(m, NULL, &rec, &st, &err)) fail_msg("%s", err.msg);
   assert_true(rec.values[(rec.nrow - 1) * rec.ncol] < 1.0); /* cleared by day 25 */
   exo_recorder_free(&rec);
+  exo_solver_stats_free(&st);
   exo_model_free(m);
 }
 
@@ -384,8 +389,41 @@ static void test_native_matches_interpreter(void **state) {
     assert_int_equal(st[0].steps, st[1].steps);
     assert_memory_equal(rec[0].values, rec[1].values, rec[0].nrow * rec[0].ncol * sizeof(double));
     exo_recorder_free(&rec[0]);
+    exo_solver_stats_free(&st[0]);
     exo_recorder_free(&rec[1]);
+    exo_solver_stats_free(&st[1]);
   }
+}
+
+/* Vesicle bookkeeping: secreted + drained in + added = present + cleared + taken up + drained out
+ * for every pool, at every output time, to round-off; and the flows land in the right columns. */
+static void test_vesicle_balance(void **state) {
+  (void)state;
+  run r;
+  run_text(&r,
+           "simulation: {end: 30 days, output_every: 1 day, rtol: 1e-8}\n"
+           "compartments: {tumour: 2 mL, blood: 5 L}\n"
+           "populations: {T: {compartment: tumour, initial: 1e8 cells, role: tumour}}\n"
+           "vesicles: {TEX: {compartments: [tumour, blood], initial: {tumour: 1e9 vesicles, blood: 0 vesicles}}}\n"
+           "parameters: {k_sec: 1e3 /day, k_up: 1e-12 /(vesicle*day)}\n"
+           "processes:\n"
+           "  - {name: growth, kind: growth, law: logistic, target: T, rate: 0.1 /day, capacity: 1e10 cells}\n"
+           "  - {name: shedding, kind: secretion, by: T, into: tumour.TEX, rate: k_sec}\n"
+           "  - {name: drainage, kind: transfer, from: tumour.TEX, to: blood.TEX, rate: 2 /day}\n"
+           "  - {name: clearance, kind: clearance, target: blood.TEX, rate: 0.5 /h}\n"
+           "  - {name: uptake, rate: k_up * tumour.TEX * T, from: tumour.TEX}\n"
+           "events:\n  - {at: [10 days, 20 days], add: {blood.TEX: 1e11 vesicles}}\n",
+           NULL);
+  assert_int_equal(r.stats.npools, 2);
+  assert_true(r.stats.balance_max_rel_error < 1e-6);
+  const exo_pool_balance *t = &r.stats.pools[0], *b = &r.stats.pools[1];
+  assert_true(t->initial == 1e9 && t->added == 0 && b->added == 2e11);
+  assert_true(t->secreted > 1e12 && t->taken_up > 0 && t->drained_out > 0 && t->cleared == 0);
+  assert_true(b->secreted == 0 && b->cleared > 0 && b->drained_in > 0);
+  assert_rel(b->drained_in, t->drained_out, 1e-9, "drained out of the tumour = drained into blood");
+  assert_rel(t->initial + t->secreted - t->taken_up - t->drained_out, t->present, 1e-6, "tumour pool balance");
+  assert_rel(b->added + b->drained_in - b->cleared, b->present, 1e-6, "blood pool balance");
+  run_free(&r);
 }
 
 int main(void) {
@@ -396,7 +434,7 @@ int main(void) {
       cmocka_unit_test(test_banded_chain),        cmocka_unit_test(test_stays_non_negative),
       cmocka_unit_test(test_kuznetsov_example),   cmocka_unit_test(test_nan_reports_time_and_process),
       cmocka_unit_test(test_collapse_to_zero_completes), cmocka_unit_test(test_constant_outflow),
-      cmocka_unit_test(test_native_matches_interpreter), cmocka_unit_test(test_output_times_listed),
+      cmocka_unit_test(test_native_matches_interpreter), cmocka_unit_test(test_vesicle_balance), cmocka_unit_test(test_output_times_listed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@ static void test_every_allocation_can_fail(void **state) {
       exo_recorder_init(&rec, exo_systemic_column_count(m), NULL);
       st = exo_systemic_run(m, NULL, &rec, &stats, &err);
       exo_recorder_free(&rec);
+      exo_solver_stats_free(&stats);
       exo_model_free(m);
       if (st == EXO_OK) completed = 1;
     }

@@ -11,6 +11,14 @@
 #include "exosim/record.h"
 #include "exosim/status.h"
 
+/* Where one vesicle pool's vesicles went, from the start to the end of a run (counts). */
+typedef struct exo_pool_balance {
+  int state;
+  double initial, added, present;
+  double secreted, cleared, taken_up, drained_out, drained_in;
+  double rel_error; /* |initial + added + in - out - present| / gross throughput, at the end */
+} exo_pool_balance;
+
 typedef struct exo_solver_stats {
   long steps, rhs_evals, rhs_evals_jacobian, jac_evals, lin_setups, newton_iters, newton_conv_fails,
       err_test_fails, reinits, events_applied;
@@ -22,7 +30,13 @@ typedef struct exo_solver_stats {
   double constraints_released_day; /* day the y >= 0 constraints were released, or -1 */
   double most_negative;            /* most negative state value written as 0 (0 if none) */
   int most_negative_state;         /* its state index */
+  /* vesicle bookkeeping (allocated by the run; exo_solver_stats_free releases it) */
+  exo_pool_balance *pools;
+  int npools;
+  double balance_max_rel_error;    /* the largest pool error over every output time */
 } exo_solver_stats;
+
+void exo_solver_stats_free(exo_solver_stats *s);
 
 /* The compiled right-hand side (also used on its own by benchmarks). */
 typedef struct exo_rhs exo_rhs;

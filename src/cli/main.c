@@ -184,7 +184,7 @@ static int cmd_run(int argc, char **argv) {
   for (size_t i = 0; factors && i < ncol; i++) factors[i] = exo_systemic_column_unit_factor(m, i);
   exo_recorder_init(&rec, ncol, names);
   rec.unit_factor = factors;
-  exo_solver_stats stats;
+  exo_solver_stats stats = {0};
   double t0 = now_seconds();
   exo_status st = names && factors ? exo_systemic_run(m, &rs, &rec, &stats, &err) : exo_error_set(&err, EXO_ERR_NOMEM, "out of memory");
   double wall = now_seconds() - t0;
@@ -222,6 +222,7 @@ static int cmd_run(int argc, char **argv) {
     rc = 0;
   }
   exo_recorder_free(&rec);
+  exo_solver_stats_free(&stats);
   free(names);
   free(factors);
   exo_model_free(m);

@@ -194,6 +194,27 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
             s->linear_solver, s->band_lower, s->band_upper, s->rtol, s->atol, s->steps, s->rhs_evals,
             s->rhs_evals_jacobian, s->jac_evals, s->lin_setups, s->newton_iters, s->newton_conv_fails,
             s->err_test_fails, s->reinits, s->events_applied);
+    if (s->npools) {
+      /* where the vesicles went: secreted (+ drained in + added) = present + cleared + taken up
+       * + drained out, checked at every output time */
+      fprintf(f, "  \"vesicle_balance\": {\"max_rel_error\": ");
+      json_number(f, s->balance_max_rel_error);
+      fprintf(f, ", \"pools\": {");
+      for (int p = 0; p < s->npools && m; p++) {
+        const exo_pool_balance *b = &s->pools[p];
+        fprintf(f, "%s\n    ", p ? "," : "");
+        exo_json_string(f, m->states[b->state].column);
+        const char *k[] = {"initial", "added", "secreted", "drained_in", "present", "cleared", "taken_up", "drained_out", "rel_error"};
+        double v[] = {b->initial, b->added, b->secreted, b->drained_in, b->present, b->cleared, b->taken_up, b->drained_out, b->rel_error};
+        fprintf(f, ": {");
+        for (int i = 0; i < 9; i++) {
+          fprintf(f, "%s\"%s\": ", i ? ", " : "", k[i]);
+          json_number(f, v[i]);
+        }
+        fprintf(f, "}");
+      }
+      fprintf(f, "\n  }},\n");
+    }
     fprintf(f, "  \"rhs\": {\"evaluation\": ");
     exo_json_string(f, s->rhs);
     fprintf(f, ", \"note\": ");

@@ -2,7 +2,7 @@
  * Output times are reached by CVODE's interpolation; events are reached exactly through the stop
  * time, applied, and followed by CVodeReInit, because a jump in a state or a parameter
  * invalidates the BDF history. */
-#include <cvode/cvode.h>
+#include <cvodes/cvodes.h> /* CVODE plus quadratures, which carry the vesicle bookkeeping */
 #include <math.h>
 #include <nvector/nvector_serial.h>
 #include <stdio.h>
@@ -41,6 +41,49 @@ typedef struct run_ctx {
   double bad_t;
   double *bad_y;
 } run_ctx;
+
+static int cvode_quad(sunrealtype t, N_Vector y, N_Vector qdot, void *user) {
+  run_ctx *c = user;
+  exo_rhs_flows(c->rhs, t, N_VGetArrayPointer(y), N_VGetArrayPointer(qdot));
+  return 0;
+}
+
+void exo_solver_stats_free(exo_solver_stats *s) {
+  free(s->pools);
+  s->pools = NULL;
+  s->npools = 0;
+}
+
+/* The vesicle balance of every pool at time t: initial + added by events + the integrated flows
+ * must equal what is present. q holds the integrated signed flows (exo_rhs_flows). */
+static void check_balance(const exo_model *m, const exo_rhs *rhs, const double *y, const double *q, const double *added,
+                          exo_solver_stats *stats) {
+  for (int p = 0; p < stats->npools; p++) {
+    exo_pool_balance b = {.state = stats->pools[p].state};
+    int v = b.state;
+    b.initial = m->states[v].initial;
+    b.added = added[v];
+    b.present = y[v];
+    double net = 0, gross = fabs(b.initial) + fabs(b.added);
+    for (size_t f = 0; f < rhs->nflow; f++) {
+      if (rhs->flows[f].state != v) continue;
+      double x = q[f];
+      net += x;
+      gross += fabs(x);
+      switch (rhs->flows[f].kind) {
+      case EXO_FLOW_SECRETED: b.secreted += x; break;
+      case EXO_FLOW_CLEARED: b.cleared -= x; break;
+      case EXO_FLOW_TAKEN_UP: b.taken_up -= x; break;
+      case EXO_FLOW_DRAINED_OUT: b.drained_out -= x; break;
+      case EXO_FLOW_DRAINED_IN: b.drained_in += x; break;
+      default: break;
+      }
+    }
+    b.rel_error = gross > 0 ? fabs(b.initial + b.added + net - b.present) / gross : 0;
+    if (b.rel_error > stats->balance_max_rel_error) stats->balance_max_rel_error = b.rel_error;
+    stats->pools[p] = b; /* the last check is the end of the run */
+  }
+}
 
 static int cvode_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *user) {
   run_ctx *c = user;
@@ -127,14 +170,17 @@ static exo_status record(exo_rhs *rhs, const exo_model *m, exo_recorder *rec, do
 }
 
 /* Applies every event at time te (from index *ei on); returns whether any state changed. */
-static void apply_events(const exo_model *m, exo_rhs *rhs, double *y, double te, int *ei, exo_solver_stats *stats) {
+static void apply_events(const exo_model *m, exo_rhs *rhs, double *y, double *added, double te, int *ei,
+                         exo_solver_stats *stats) {
   while (*ei < m->nevent && m->events[*ei].time <= te) {
     const exo_event *e = &m->events[*ei];
+    double before = e->action == EXO_EVENT_SET_PARAM ? 0 : y[e->target];
     switch (e->action) {
     case EXO_EVENT_ADD: y[e->target] += e->value; break;
     case EXO_EVENT_SCALE: y[e->target] *= e->value; break;
     case EXO_EVENT_SET_PARAM: exo_rhs_set_param(rhs, e->target, e->value); break;
     }
+    if (e->action != EXO_EVENT_SET_PARAM) added[e->target] += y[e->target] - before;
     stats->events_applied++;
     (*ei)++;
   }
@@ -171,7 +217,13 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
   void *cv = NULL;
   run_ctx ctx = {rhs, "", false, 0, exo_malloc((size_t)(n ? n : 1) * sizeof(double))};
   double *y_good = exo_malloc((size_t)(n ? n : 1) * sizeof(double)), t_good = 0; /* last accepted point */
-  if (!row || !ctx.bad_y || !y_good) {
+  double *added = exo_calloc((size_t)(n ? n : 1), sizeof(double)); /* by events, per state */
+  size_t nflow = rhs->nflow;
+  double *q_good = exo_calloc(nflow + 1, sizeof(double));
+  N_Vector qv = NULL;
+  for (sunindextype i = 0; i < n; i++) stats->npools += m->states[i].kind == EXO_KIND_VESICLES;
+  stats->pools = exo_calloc((size_t)stats->npools + 1, sizeof *stats->pools);
+  if (!row || !ctx.bad_y || !y_good || !added || !q_good || !stats->pools) {
     st = exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
     goto done;
   }
@@ -196,8 +248,17 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
   double t = 0;
   bool constrained = true;
   stats->constraints_released_day = -1;
-  apply_events(m, rhs, yd, 0, &ei, stats);
+  for (sunindextype i = 0, p = 0; i < n; i++)
+    if (m->states[i].kind == EXO_KIND_VESICLES) stats->pools[p++].state = (int)i;
+  if (nflow && !(qv = N_VNew_Serial((sunindextype)nflow, sun))) {
+    st = exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
+    goto done;
+  }
+  if (qv) N_VConst(0.0, qv);
+  double *qd = qv ? N_VGetArrayPointer(qv) : q_good;
+  apply_events(m, rhs, yd, added, 0, &ei, stats);
   if ((st = record(rhs, m, rec, t, yd, row, stats, err))) goto done;
+  check_balance(m, rhs, yd, qd, added, stats);
   memcpy(y_good, yd, (size_t)n * sizeof *yd);
 
   cv = CVodeCreate(CV_BDF, sun);
@@ -205,6 +266,11 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
       CVodeSetUserData(cv, &ctx) || CVodeSetErrHandlerFn(cv, cvode_err, &ctx) ||
       CVodeSetMaxNumSteps(cv, cfg->max_steps) || CVodeSetConstraints(cv, cons)) {
     st = exo_error_set(err, EXO_ERR_SOLVER, "could not configure CVODE%s%s", ctx.cvode_msg[0] ? ": " : "", ctx.cvode_msg);
+    goto done;
+  }
+  if (qv && (CVodeQuadInit(cv, cvode_quad, qv) || CVodeSetQuadErrCon(cv, SUNTRUE) ||
+             CVodeQuadSStolerances(cv, cfg->rtol, cfg->atol))) {
+    st = exo_error_set(err, EXO_ERR_SOLVER, "could not set up the vesicle bookkeeping quadratures");
     goto done;
   }
   A = band ? SUNBandMatrix(n, rhs->band_upper, rhs->band_lower, sun) : SUNDenseMatrix(n, n, sun);
@@ -242,7 +308,8 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
       collect_stats(cv, stats);
       /* CVODE can hand back NaN after such a failure: go back to the last point we accepted */
       memcpy(yd, y_good, (size_t)n * sizeof *yd);
-      if (CVodeReInit(cv, t_good, y) || CVodeSetConstraints(cv, NULL)) {
+      if (qv) memcpy(qd, q_good, nflow * sizeof *qd);
+      if (CVodeReInit(cv, t_good, y) || CVodeSetConstraints(cv, NULL) || (qv && CVodeQuadReInit(cv, qv))) {
         st = exo_error_set(err, EXO_ERR_SOLVER, "CVodeReInit failed at day %g", t_good / EXO_MINUTES_PER_DAY);
         goto done;
       }
@@ -266,12 +333,19 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
       goto done;
     }
     t = target;
+    double tq;
+    if (qv && CVodeGetQuad(cv, &tq, qv)) {
+      st = exo_error_set(err, EXO_ERR_SOLVER, "could not read the vesicle bookkeeping at day %g", t / EXO_MINUTES_PER_DAY);
+      goto done;
+    }
     memcpy(y_good, yd, (size_t)n * sizeof *yd);
+    if (qv) memcpy(q_good, qd, nflow * sizeof *qd);
     t_good = t;
     if (at_event) {
       collect_stats(cv, stats);
-      apply_events(m, rhs, yd, tev, &ei, stats);
-      if (CVodeReInit(cv, t, y)) {
+      apply_events(m, rhs, yd, added, tev, &ei, stats);
+      memcpy(y_good, yd, (size_t)n * sizeof *yd);
+      if (CVodeReInit(cv, t, y) || (qv && CVodeQuadReInit(cv, qv))) {
         st = exo_error_set(err, EXO_ERR_SOLVER, "CVodeReInit failed at day %g", t / EXO_MINUTES_PER_DAY);
         goto done;
       }
@@ -279,6 +353,7 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
       if (fabs(tev - tout) > eps) continue; /* the event fell between output times */
     }
     if ((st = record(rhs, m, rec, t, yd, row, stats, err))) goto done;
+    check_balance(m, rhs, yd, qd, added, stats);
     k++;
     next_listed++;
   }
@@ -294,5 +369,9 @@ done:
   free(row);
   free(ctx.bad_y);
   free(y_good);
+  free(added);
+  free(q_good);
+  if (qv) N_VDestroy(qv);
+  if (st) exo_solver_stats_free(stats);
   return st;
 }

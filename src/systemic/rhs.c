@@ -8,6 +8,7 @@
 #include "model/model.h"
 #include "systemic/rhs.h"
 
+static void load_states(double *restrict slots, double t, const double *restrict y, size_t n);
 static void mark_output_needs(const exo_model *m, const exo_expr *e, bool *need);
 
 typedef struct need_ctx {
@@ -97,6 +98,52 @@ static exo_status emit_sums(exo_program *p, const term *terms, int nterm, size_t
   return st;
 }
 
+/* The bookkeeping program: for every enabled process and every vesicle state it changes, the
+ * signed flow coef * rate, classified by what the process is. */
+static exo_status compile_flows(const exo_model *m, exo_rhs *r) {
+  size_t n = 0;
+  for (int k = 0; k < m->nproc; k++)
+    for (int j = 0; m->procs[k].enabled && j < m->procs[k].nstoich; j++)
+      n += m->states[m->procs[k].stoich[j].state].kind == EXO_KIND_VESICLES && m->procs[k].stoich[j].coef != 0;
+  exo_status st = exo_program_init(&r->flowprog, (uint32_t)m->nstate, (uint32_t)m->nparam, (uint32_t)m->noutput);
+  r->flows = exo_calloc(n + 1, sizeof *r->flows);
+  if (st || !r->flows) return EXO_ERR_NOMEM;
+  bool *need = exo_calloc((size_t)m->noutput + 1, sizeof *need);
+  if (!need) return EXO_ERR_NOMEM;
+  for (int k = 0; k < m->nproc; k++)
+    if (m->procs[k].enabled) mark_output_needs(m, m->procs[k].rate, need);
+  st = emit_outputs(m, &r->flowprog, need, false);
+  free(need);
+  for (int k = 0; k < m->nproc && !st; k++) {
+    const exo_process *p = &m->procs[k];
+    if (!p->enabled) continue;
+    uint32_t rate = 0;
+    bool have_rate = false;
+    for (int j = 0; j < p->nstoich && !st; j++) {
+      int v = p->stoich[j].state;
+      double c = p->stoich[j].coef;
+      if (m->states[v].kind != EXO_KIND_VESICLES || c == 0) continue;
+      if (!have_rate && (st = exo_program_emit_expr(&r->flowprog, p->rate, &rate))) break;
+      have_rate = true;
+      exo_flow_kind kind;
+      if (!strcmp(p->kind, "clearance")) kind = EXO_FLOW_CLEARED;
+      else if (!strcmp(p->kind, "transfer")) kind = c < 0 ? EXO_FLOW_DRAINED_OUT : EXO_FLOW_DRAINED_IN;
+      else kind = c < 0 ? EXO_FLOW_TAKEN_UP : EXO_FLOW_SECRETED;
+      uint32_t f = (uint32_t)r->nflow;
+      r->flows[r->nflow++] = (exo_flow){v, k, kind};
+      if (c == 1) st = exo_program_emit(&r->flowprog, EXO_OP_MOV_O, f, rate, 0, 0);
+      else if (c == -1) st = exo_program_emit(&r->flowprog, EXO_OP_MOV_ON, f, rate, 0, 0);
+      else {
+        uint32_t cs;
+        if (!(st = exo_program_new_slot(&r->flowprog, c, &cs))) st = exo_program_emit(&r->flowprog, EXO_OP_MUL_O, f, rate, cs, 0);
+      }
+    }
+  }
+  if (!st) st = exo_program_emit(&r->flowprog, EXO_OP_END, 0, 0, 0, 0);
+  if (!st) fill_params(m, &r->flowprog);
+  return st;
+}
+
 exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
   *out = NULL;
   exo_rhs *r = exo_calloc(1, sizeof *r);
@@ -154,6 +201,7 @@ exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
         }
   }
   if (!st) st = emit_sums(&r->prog, terms, nterm, r->n);
+  if (!st) st = compile_flows(m, r);
   free(terms);
   if (!st) st = exo_program_emit(&r->prog, EXO_OP_END, 0, 0, 0, 0);
   if (!st) st = emit_outputs(m, &r->outprog, NULL, true);
@@ -187,6 +235,8 @@ void exo_rhs_free(exo_rhs *r) {
   if (!r) return;
   exo_native_free(&r->native);
   exo_program_free(&r->prog);
+  exo_program_free(&r->flowprog);
+  free(r->flows);
   exo_program_free(&r->outprog);
   free(r);
 }
@@ -196,12 +246,19 @@ size_t exo_rhs_size(const exo_rhs *r) { return r->n; }
 void exo_rhs_reset(exo_rhs *r) {
   fill_params(r->m, &r->prog);
   fill_params(r->m, &r->outprog);
+  fill_params(r->m, &r->flowprog);
+}
+
+void exo_rhs_flows(exo_rhs *r, double t, const double *y, double *qdot) {
+  load_states(r->flowprog.slots, t, y, r->n);
+  exo_program_run(&r->flowprog, r->flowprog.slots, qdot);
 }
 
 void exo_rhs_set_param(exo_rhs *r, int index, double value) {
   uint32_t s = EXO_SLOT_STATE0 + (uint32_t)r->n + (uint32_t)index;
   r->prog.slots[s] = value;
   r->outprog.slots[s] = value;
+  if (r->flowprog.slots) r->flowprog.slots[s] = value;
 }
 
 double exo_rhs_get_param(const exo_rhs *r, int index) {
