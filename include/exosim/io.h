@@ -33,6 +33,9 @@ typedef struct exo_run_info {
 /* DIR/run.json, with "status" as the last key. */
 exo_status exo_io_write_run_json(const char *dir, const exo_run_info *info, exo_error *err);
 
+/* The model's structure as a Graphviz digraph (compartments, states, processes). */
+exo_status exo_io_write_graph(FILE *f, const exo_model *m, exo_error *err);
+
 /* Writes s as a JSON string literal (with quotes). */
 void exo_json_string(FILE *f, const char *s);
 

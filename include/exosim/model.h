@@ -38,6 +38,7 @@ void exo_model_print_summary(const exo_model *m, FILE *f);
 
 const char *exo_model_name(const exo_model *m);
 const char *exo_model_description(const exo_model *m); /* may be NULL */
+const char *exo_model_host(const exo_model *m);        /* the host chosen with --set host=, or NULL */
 const char *exo_model_source_path(const exo_model *m);
 /* Lower-case hex SHA-256 of the model text as loaded. */
 const char *exo_model_hash(const exo_model *m);

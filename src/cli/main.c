@@ -27,6 +27,8 @@ static void usage(FILE *f) {
           "                       validate a model and print what it contains\n"
           "  exosim show NAME     print a built-in model's YAML (to copy and edit)\n"
           "  exosim models        list the built-in models\n"
+          "  exosim graph [MODEL] [--set ...]\n"
+          "                       the model's structure as a Graphviz graph (dot -Tsvg)\n"
           "  exosim version       print the version\n"
           "\n"
           "--set takes parameters with units (--set k_kill=0.5/day), process switches\n"
@@ -151,6 +153,40 @@ static double now_seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* What a biologist wants to see first: how the tumour went, then every population and pool by
+ * compartment (start and end), then where the vesicles went. */
+static void print_summary(const exo_model *m, const exo_recorder *rec, const char **names, const double *factors,
+                          const exo_solver_stats *stats) {
+  size_t ncol = rec->ncol, last = rec->nrow - 1;
+  const char *host = exo_model_host(m);
+  printf("exosim %s: model '%s' (%s)%s%s, %g days, %zu time points\n", EXO_VERSION_STRING, exo_model_name(m),
+         exo_model_source_path(m), host ? ", host " : "", host ? host : "", rec->times[last] / EXO_MINUTES_PER_DAY, rec->nrow);
+  for (size_t c = 0; c < ncol; c++) {
+    if (strcmp(names[c], "tumour_burden")) continue;
+    size_t peak = 0, nadir = 0;
+    for (size_t r = 1; r < rec->nrow; r++) {
+      if (rec->values[r * ncol + c] > rec->values[peak * ncol + c]) peak = r;
+      if (rec->values[r * ncol + c] < rec->values[nadir * ncol + c]) nadir = r;
+    }
+    printf("  tumour burden: %.3g cells at the start, %.3g at the end; peak %.3g (day %g), lowest %.3g (day %g)\n",
+           rec->values[c] / factors[c], rec->values[last * ncol + c] / factors[c], rec->values[peak * ncol + c] / factors[c],
+           rec->times[peak] / EXO_MINUTES_PER_DAY, rec->values[nadir * ncol + c] / factors[c],
+           rec->times[nadir] / EXO_MINUTES_PER_DAY);
+  }
+  const size_t max_rows = 40;
+  printf("  %-36s %14s %14s\n", "column (counts, or the output's unit)", "start", "end");
+  for (size_t i = 0; i < ncol && i < max_rows; i++)
+    printf("  %-36s %14.6g %14.6g\n", names[i], rec->values[i] / factors[i], rec->values[last * ncol + i] / factors[i]);
+  if (ncol > max_rows) printf("  ... and %zu more columns in timeseries.csv\n", ncol - max_rows);
+  if (stats->npools) {
+    double sec = 0, clr = 0, up = 0;
+    for (int p = 0; p < stats->npools; p++)
+      sec += stats->pools[p].secreted, clr += stats->pools[p].cleared, up += stats->pools[p].taken_up;
+    printf("  vesicles: %.3g secreted, %.3g cleared, %.3g taken up by cells; bookkeeping closes to %.1e\n", sec, clr, up,
+           stats->balance_max_rel_error);
+  }
+}
+
 static int cmd_run(int argc, char **argv) {
   run_args a;
   int rc = parse_run_args(argc, argv, &a, true);
@@ -203,14 +239,7 @@ static int cmd_run(int argc, char **argv) {
     fprintf(stderr, "exosim: %s\n", err2.msg);
     rc = EXIT_RUN_FAILED;
   } else {
-    printf("exosim %s: model '%s' (%s), %g days, %zu time points\n", EXO_VERSION_STRING, exo_model_name(m),
-           exo_model_source_path(m), rec.times[rec.nrow - 1] / EXO_MINUTES_PER_DAY, rec.nrow);
-    const double *first = rec.values, *last = rec.values + (rec.nrow - 1) * ncol;
-    size_t shown = ncol < 12 ? ncol : 12;
-    printf("  %-32s %14s %14s\n", "column", "start", "end");
-    for (size_t i = 0; i < shown; i++)
-      printf("  %-32s %14.6g %14.6g\n", names[i], first[i] / factors[i], last[i] / factors[i]);
-    if (ncol > shown) printf("  ... and %zu more columns\n", ncol - shown);
+    print_summary(m, &rec, names, factors, &stats);
     printf("  solver: %ld steps, %ld RHS evaluations, %s linear solver, %.3f s wall\n", stats.steps,
            stats.rhs_evals + stats.rhs_evals_jacobian, stats.linear_solver, wall);
     printf("  wrote %s/timeseries.csv and %s/run.json\n", a.out, a.out);
@@ -262,6 +291,27 @@ static int cmd_show(int argc, char **argv) {
   return 0;
 }
 
+static int cmd_graph(int argc, char **argv) {
+  run_args a;
+  int rc = parse_run_args(argc, argv, &a, false);
+  if (rc) {
+    free(a.sets);
+    return rc;
+  }
+  exo_error err = {0};
+  exo_model *m = NULL;
+  if (load_and_set(&a, &m, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    free(a.sets);
+    return EXIT_BAD_INPUT;
+  }
+  rc = exo_io_write_graph(stdout, m, &err) ? EXIT_RUN_FAILED : 0;
+  if (rc) fprintf(stderr, "exosim: %s\n", err.msg);
+  exo_model_free(m);
+  free(a.sets);
+  return rc;
+}
+
 static int cmd_models(void) {
   for (size_t i = 0; i < exo_builtin_model_count(); i++) {
     const char *name = exo_builtin_model_name(i);
@@ -286,6 +336,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "check")) return cmd_check(argc - 2, argv + 2);
   if (!strcmp(cmd, "show")) return cmd_show(argc - 2, argv + 2);
   if (!strcmp(cmd, "models")) return cmd_models();
+  if (!strcmp(cmd, "graph")) return cmd_graph(argc - 2, argv + 2);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("exosim %s\n", EXO_VERSION_STRING);
     return 0;

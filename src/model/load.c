@@ -1729,6 +1729,7 @@ void exo_model_free(exo_model *m) {
 
 const char *exo_model_name(const exo_model *m) { return m->name; }
 const char *exo_model_description(const exo_model *m) { return m->description; }
+const char *exo_model_host(const exo_model *m) { return m->host; }
 const char *exo_model_source_path(const exo_model *m) { return m->source_path; }
 const char *exo_model_hash(const exo_model *m) { return m->hash; }
 
