@@ -4,7 +4,7 @@ BUILD ?= build
 SAN_BUILD ?= build-asan
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
-.PHONY: all deps build run test test-fast test-asan bench clean
+.PHONY: all deps build run test test-fast test-asan bench docs clean
 
 all: build
 
@@ -33,6 +33,15 @@ bench: build
 	@./scripts/install-deps.sh bench
 	@./$(BUILD)/exo_bench_systemic | tee $(BUILD)/bench-systemic.txt
 	@/usr/bin/python3 bench/scipy_reference.py $(BUILD)/bench-systemic.txt
+
+# Figures generated from the models themselves (Graphviz from Debian).
+docs: build
+	@./scripts/install-deps.sh docs
+	@mkdir -p docs/figures
+	@for m in $$(./$(BUILD)/exosim models | awk '{print $$1}'); do \
+	  f=docs/figures/$$(echo $$m | tr / -).dot; \
+	  ./$(BUILD)/exosim graph $$m > $$f && dot -Tsvg $$f -o $${f%.dot}.svg && echo "wrote $${f%.dot}.svg"; \
+	done
 
 clean:
 	rm -rf $(BUILD) $(SAN_BUILD)

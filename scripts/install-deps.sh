@@ -6,6 +6,8 @@ set -eu
 PKGS="cmake make gcc pkg-config libsundials-dev libfyaml-dev libcmocka-dev"
 # `install-deps.sh bench` adds what `make bench` needs for its SciPy reference.
 [ "${1:-}" = bench ] && PKGS="$PKGS python3-scipy"
+# `install-deps.sh docs` adds Graphviz for the model figures of `make docs`.
+[ "${1:-}" = docs ] && PKGS="$PKGS graphviz"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

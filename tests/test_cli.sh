@@ -93,7 +93,25 @@ awk -v d="$d5" 'BEGIN { exit !(d > 1e-4 && d < 5.8) }' || fail "D at day 5 ($d5)
 has "$T/a/run.json" '"tumour": {"final_burden": 1305213'
 has "$T/a/run.json" '"peak_day": 34, "nadir_burden": 990600.8[0-9]*, "nadir_day": 89'
 
-# 8. the examples run at tight tolerances
+# 8. the structure graph names every state and draws the processes that move material
+expect_rc 0 "$EXO" graph "$T/nan.yaml"
+has "$T/stdout" '^digraph model {'
+expect_rc 0 "$EXO" graph kuznetsov1994
+has "$T/stdout" 's1 \[label="T", shape=ellipse, color="#d62728"'
+has "$T/stdout" 's1 -> s0 \[label="effector_recruitment", style=dashed\]'
+expect_rc 0 "$EXO" graph kuznetsov1994 --set mech.effector_recruitment=off
+has "$T/stdout" 'label="effector_recruitment", style=dashed, color="#cccccc"'
+
+# the committed figures are what the models give now (`make docs` regenerates them)
+for f in "$SRC"/docs/figures/*.dot; do
+  [ -e "$f" ] || continue
+  name=$(basename "$f" .dot | sed 's|^examples-|examples/|')
+  "$EXO" graph "$name" > "$T/fig.dot" 2>&1 || fail "exosim graph $name failed"
+  cmp -s "$f" "$T/fig.dot" || fail "docs/figures/$(basename "$f") is stale: run 'make docs'"
+  [ -s "${f%.dot}.svg" ] || fail "docs/figures/$(basename "${f%.dot}").svg is missing: run 'make docs'"
+done
+
+# 9. the examples run at tight tolerances
 for ex in kuznetsov1994 kirschner_panetta1998 depillis2005; do
   expect_rc 0 "$EXO" run "$SRC/models/examples/$ex.yaml" --out "$T/x-$ex" --set solver.rtol=1e-10 --set solver.atol=1e-10
 done
