@@ -78,6 +78,8 @@ expect_rc 2 "$EXO" run --days -3
 expect_rc 2 "$EXO" frobnicate
 expect_rc 0 "$EXO" run kuznetsov1994 --out "$T/e" --days '2 weeks'
 [ "$(wc -l < "$T/e/timeseries.csv")" -eq 16 ] || fail "--days '2 weeks' should give 15 rows + header"
+expect_rc 1 "$EXO" run kuznetsov1994 --out ""
+has "$T/stderr" "the output directory name is empty"
 # an unwritable output directory is reported, not crashed on
 mkdir -p "$T/ro" && touch "$T/ro/file"
 expect_rc 1 "$EXO" run --out "$T/ro/file/sub"

@@ -426,6 +426,23 @@ static void test_vesicle_balance(void **state) {
   run_free(&r);
 }
 
+/* Events at the same instant written in different units (0.01 day = 14.4 min, 0.24 h =
+ * 14.399999999999999 min) are simultaneous, not a zero-length step that CVODE refuses. */
+static void test_near_equal_event_times(void **state) {
+  (void)state;
+  run r;
+  run_text(&r,
+           "simulation: {end: 1 day, output_every: 0.5 day}\n"
+           "compartments: {blood: 5 L}\n"
+           "vesicles: {V: {compartment: blood, initial: 0 vesicles}}\n"
+           "processes: [{name: clear, kind: clearance, target: V, rate: 0.5 /day}]\n"
+           "events:\n  - {at: 0.01 day, add: {V: 1e6 vesicles}}\n  - {at: 0.24 h, add: {V: 1e6 vesicles}}\n",
+           tight);
+  assert_int_equal(r.stats.events_applied, 2);
+  assert_rel(at(&r, 1, 0), 2e6 * exp(-0.5 * 0.99), 1e-7, "both doses");
+  run_free(&r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_exponential_decay),   cmocka_unit_test(test_logistic_growth),
@@ -434,7 +451,8 @@ int main(void) {
       cmocka_unit_test(test_banded_chain),        cmocka_unit_test(test_stays_non_negative),
       cmocka_unit_test(test_kuznetsov_example),   cmocka_unit_test(test_nan_reports_time_and_process),
       cmocka_unit_test(test_collapse_to_zero_completes), cmocka_unit_test(test_constant_outflow),
-      cmocka_unit_test(test_native_matches_interpreter), cmocka_unit_test(test_vesicle_balance), cmocka_unit_test(test_output_times_listed),
+      cmocka_unit_test(test_native_matches_interpreter), cmocka_unit_test(test_vesicle_balance),
+      cmocka_unit_test(test_near_equal_event_times), cmocka_unit_test(test_output_times_listed),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -191,12 +191,24 @@ static void test_deep_nesting_is_an_error_not_a_crash(void **state) {
   exo_arena_free(&a);
 }
 
+/* hill(x, K, n) at x <= 0 takes its limit x -> 0+: 0 for n > 0, 1/2 for n = 0, 1 for n < 0 */
+static void test_hill_limits(void **state) {
+  (void)state;
+  assert_true(exo_hill(0, 2, 3) == 0.0);
+  assert_true(exo_hill(-1, 2, 3) == 0.0);
+  assert_true(exo_hill(0, 2, 0) == 0.5);
+  assert_true(exo_hill(0, 2, -2) == 1.0);
+  assert_true(fabs(exo_hill(2, 2, 3) - 0.5) < 1e-15);
+  assert_true(fabs(exo_hill(1e-9, 2, -2) - 1.0) < 1e-12); /* continuous at 0+ */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_program_matches_c),
       cmocka_unit_test(test_errors),
       cmocka_unit_test(test_dimensions),
       cmocka_unit_test(test_deep_nesting_is_an_error_not_a_crash),
+      cmocka_unit_test(test_hill_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

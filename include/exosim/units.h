@@ -33,6 +33,9 @@ exo_dim exo_dim_div(exo_dim a, exo_dim b);
 exo_dim exo_dim_pow(exo_dim a, int n);
 bool exo_dim_eq(exo_dim a, exo_dim b);
 bool exo_dim_is_none(exo_dim a);
+#define EXO_DIM_MAX_EXP 24
+/* Whether every exponent is within +-EXO_DIM_MAX_EXP (arithmetic saturates beyond). */
+bool exo_dim_valid(exo_dim a);
 /* Writes a readable dimension: "dimensionless", "time", "1/time", "count/time", "length^2/time". */
 void exo_dim_format(exo_dim d, char *buf, size_t n);
 

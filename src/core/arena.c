@@ -2,6 +2,7 @@
 #include "core/fault.h"
 
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,8 +54,18 @@ char *exo_arena_strndup(exo_arena *a, const char *s, size_t n) {
 
 char *exo_arena_strdup(exo_arena *a, const char *s) { return exo_arena_strndup(a, s, strlen(s)); }
 
+/* Arrays grown here have room for capacity(count) elements, the next power of two, so growing
+ * one element at a time copies O(n) elements in all instead of O(n^2). */
+static size_t capacity(size_t count) {
+  size_t c = 4;
+  while (c < count) c *= 2;
+  return c;
+}
+
 void *exo_arena_grow(exo_arena *a, void *old, size_t old_count, size_t new_count, size_t elem) {
-  void *p = exo_arena_alloc(a, new_count * elem);
+  if (old && new_count <= capacity(old_count)) return old;
+  if (new_count > SIZE_MAX / 2 / elem) return NULL;
+  void *p = exo_arena_alloc(a, capacity(new_count) * elem);
   if (p && old && old_count) memcpy(p, old, old_count * elem);
   return p;
 }

@@ -16,7 +16,9 @@ void exo_arena_free(exo_arena *a);
 void *exo_arena_alloc(exo_arena *a, size_t size);
 char *exo_arena_strdup(exo_arena *a, const char *s);
 char *exo_arena_strndup(exo_arena *a, const char *s, size_t n);
-/* Grows an array held in the arena (the old block is abandoned, not freed). */
+/* Grows an array held in the arena to new_count elements (the old block is abandoned, not
+ * freed). Only for arrays that were allocated by this function: it relies on their capacity
+ * being the next power of two. */
 void *exo_arena_grow(exo_arena *a, void *old, size_t old_count, size_t new_count, size_t elem);
 
 #endif

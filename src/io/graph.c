@@ -11,13 +11,16 @@
 
 typedef struct reads_ctx {
   const exo_model *m;
-  bool *reads;
+  bool *reads, *visited;
 } reads_ctx;
 
 static void mark_reads(void *ctx, const exo_symref *s) {
   reads_ctx *c = ctx;
   if (s->kind == EXO_SYM_STATE) c->reads[s->index] = true;
-  else if (s->kind == EXO_SYM_OUTPUT) exo_expr_visit_symbols(c->m->outputs[s->index].expr, mark_reads, c);
+  else if (s->kind == EXO_SYM_OUTPUT && !c->visited[s->index]) {
+    c->visited[s->index] = true;
+    exo_expr_visit_symbols(c->m->outputs[s->index].expr, mark_reads, c);
+  }
 }
 
 static const char *shape(exo_species_kind k) {
@@ -43,8 +46,9 @@ exo_status exo_io_write_graph(FILE *f, const exo_model *m, exo_error *err) {
                 shape(m->states[i].kind), colour(&m->states[i]), colour(&m->states[i]));
     fprintf(f, "  }\n");
   }
-  bool reads[4096];
-  if (m->nstate > 4096) return exo_error_set(err, EXO_ERR_USAGE, "graph: too many states to draw (%d)", m->nstate);
+  bool reads[4096], visited[4096];
+  if (m->nstate > 4096 || m->noutput > 4096)
+    return exo_error_set(err, EXO_ERR_USAGE, "graph: too many states or outputs to draw (%d, %d)", m->nstate, m->noutput);
   for (int k = 0; k < m->nproc; k++) {
     const exo_process *p = &m->procs[k];
     const char *style = p->enabled ? "" : ", color=\"#cccccc\", fontcolor=\"#cccccc\"";
@@ -59,7 +63,8 @@ exo_status exo_io_write_graph(FILE *f, const exo_model *m, exo_error *err) {
     }
     if (!ngain) continue; /* a pure loss (death, clearance, killing) is not an arrow between states */
     memset(reads, 0, (size_t)m->nstate * sizeof *reads);
-    reads_ctx rc = {m, reads};
+    memset(visited, 0, (size_t)m->noutput * sizeof *visited);
+    reads_ctx rc = {m, reads, visited};
     exo_expr_visit_symbols(p->rate, mark_reads, &rc);
     for (int j = 0; j < p->nstoich; j++) reads[p->stoich[j].state] = false; /* growth reads itself */
     for (int s = 0; s < m->nstate; s++)

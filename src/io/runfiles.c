@@ -13,6 +13,7 @@
 
 static exo_status mkdir_p(const char *dir, exo_error *err) {
   char path[4096];
+  if (!*dir) return exo_error_set(err, EXO_ERR_IO, "the output directory name is empty");
   if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
     return exo_error_set(err, EXO_ERR_IO, "%s: output path too long", dir);
   for (char *p = path + 1;; p++) {
@@ -88,7 +89,8 @@ exo_status exo_io_write_timeseries(const char *dir, const exo_recorder *rec, exo
   for (size_t r = 0; r < rec->nrow; r++) {
     fprintf(f, "%.12g", rec->times[r] / EXO_MINUTES_PER_DAY);
     const double *v = rec->values + r * rec->ncol;
-    for (size_t c = 0; c < rec->ncol; c++) fprintf(f, ",%.12g", rec->unit_factor ? v[c] / rec->unit_factor[c] : v[c]);
+    for (size_t c = 0; c < rec->ncol; c++) /* + 0.0 turns -0 into 0 */
+      fprintf(f, ",%.12g", (rec->unit_factor ? v[c] / rec->unit_factor[c] : v[c]) + 0.0);
     fputc('\n', f);
   }
   return close_and_rename(f, dir, "timeseries.csv", tmp, err);
@@ -104,8 +106,23 @@ void exo_json_string(FILE *f, const char *s) {
     case '\r': fputs("\\r", f); break;
     case '\t': fputs("\\t", f); break;
     default:
-      if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-      else fputc(*p, f);
+      if (*p < 0x20) {
+        fprintf(f, "\\u%04x", *p);
+      } else if (*p < 0x80) {
+        fputc(*p, f);
+      } else {
+        /* copy a well-formed UTF-8 sequence; anything else (a raw byte in a file name) would
+         * make the JSON invalid, so it becomes U+FFFD */
+        int len = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xc2 && *p <= 0xdf ? 2 : 0;
+        int ok = len > 0;
+        for (int i = 1; ok && i < len; i++) ok = (p[i] & 0xc0) == 0x80;
+        if (ok) {
+          fwrite(p, 1, (size_t)len, f);
+          p += len - 1;
+        } else {
+          fputs("\\ufffd", f);
+        }
+      }
     }
   }
   fputc('"', f);

@@ -20,6 +20,9 @@
 
 #define MAX_DEPTH 200
 #define MAX_NAME 128
+/* Every pass over a tree (dimension check, emission, evaluation) recurses along it, and a long
+ * flat sum is as deep as it is long: cap the size so no pass can run out of stack. */
+#define MAX_NODES 2000
 
 typedef struct eparser {
   exo_arena *arena;
@@ -30,6 +33,7 @@ typedef struct eparser {
   exo_error *err;
   int err_pos;
   int depth;
+  int nodes;
 } eparser;
 
 static exo_status fail(eparser *ep, const char *at, exo_status st, const char *fmt, const char *a1,
@@ -45,6 +49,7 @@ static void skip_ws(eparser *ep) {
 }
 
 static exo_expr *node(eparser *ep, exo_node_kind k, const char *at) {
+  if (++ep->nodes > MAX_NODES) return NULL;
   exo_expr *e = exo_arena_alloc(ep->arena, sizeof *e);
   if (e) {
     e->kind = k;
@@ -54,6 +59,12 @@ static exo_expr *node(eparser *ep, exo_node_kind k, const char *at) {
 }
 
 static void dim_text(exo_dim d, char *buf, size_t n) { exo_dim_format(d, buf, n); }
+
+static exo_status node_failed(eparser *ep, const char *at) {
+  if (ep->nodes > MAX_NODES)
+    return fail(ep, at, EXO_ERR_SYNTAX, "expression is too long (more than 2000 numbers, names and operations): split it with outputs%s%s", NULL, NULL);
+  return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
+}
 
 /* Checks that a and b may be added/compared; the literal 0 fits anything. */
 static exo_status same_dims(eparser *ep, const exo_expr *a, const exo_expr *b, const char *what,
@@ -100,7 +111,8 @@ static exo_status pow_dims(eparser *ep, exo_expr *e, const exo_expr *base, const
     return require_dimensionless(ep, expo, "an exponent");
   if (base->dim_free || exo_dim_is_none(base->dim)) {
     e->dim = exo_dim_none();
-    e->dim_free = base->dim_free;
+    /* 0^n is 0 (any dimension) only for a positive literal n: 0^0 is 1 and 0^-1 is infinite */
+    e->dim_free = base->dim_free && expo->kind == EXO_EN_NUM && expo->num > 0;
     return EXO_OK;
   }
   if (expo->kind != EXO_EN_NUM || expo->num != floor(expo->num) || fabs(expo->num) > 12) {
@@ -110,6 +122,8 @@ static exo_status pow_dims(eparser *ep, exo_expr *e, const exo_expr *base, const
                 "a quantity with dimension %s can only be raised to a literal integer power between -12 and 12%s", db, NULL);
   }
   e->dim = exo_dim_pow(base->dim, (int)expo->num);
+  if (!exo_dim_valid(e->dim))
+    return fail(ep, ep->s + expo->pos, EXO_ERR_UNIT, "a dimension exponent goes beyond +-24 here%s%s", NULL, NULL);
   return EXO_OK;
 }
 
@@ -126,7 +140,7 @@ static exo_status parse_call(eparser *ep, const char *name, const char *at, exo_
                 "unknown function '%s' (known: exp, log, ln, log10, sqrt, abs, pow, min, max, hill)%s", name, NULL);
   }
   exo_expr *e = node(ep, EXO_EN_CALL, at);
-  if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
+  if (!e) return node_failed(ep, at);
   e->func = funcs[fi].f;
   ep->p++; /* '(' */
   skip_ws(ep);
@@ -227,7 +241,7 @@ static exo_status parse_atom(eparser *ep, exo_expr **out) {
     }
     ep->p = end;
     exo_expr *e = node(ep, EXO_EN_NUM, at);
-    if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
+    if (!e) return node_failed(ep, at);
     e->num = v;
     e->dim = exo_dim_none();
     e->dim_free = v == 0.0;
@@ -247,7 +261,7 @@ static exo_status parse_atom(eparser *ep, exo_expr **out) {
     if (*ep->p == '(') return parse_call(ep, name, at, out);
     ep->p = after;
     exo_expr *e = node(ep, EXO_EN_SYM, at);
-    if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
+    if (!e) return node_failed(ep, at);
     if (!ep->resolve(ep->ctx, name, &e->sym)) {
       if (exo_unit_is_known(name))
         return fail(ep, at, EXO_ERR_SYNTAX,
@@ -278,7 +292,7 @@ static exo_status parse_power(eparser *ep, exo_expr **out) {
     exo_expr *rhs;
     if ((st = parse_unary(ep, &rhs))) return st;
     exo_expr *e = node(ep, EXO_EN_POW, at);
-    if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
+    if (!e) return node_failed(ep, at);
     e->arg[0] = *out;
     e->arg[1] = rhs;
     e->nargs = 2;
@@ -303,7 +317,7 @@ static exo_status parse_unary(eparser *ep, exo_expr **out) {
       a->pos = (int)(at - ep->s);
     } else if (neg) {
       exo_expr *e = node(ep, EXO_EN_NEG, at);
-      if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
+      if (!e) return node_failed(ep, at);
       e->arg[0] = a;
       e->nargs = 1;
       e->dim = a->dim;
@@ -330,12 +344,14 @@ static exo_status parse_term(eparser *ep, exo_expr **out) {
     exo_expr *rhs;
     if ((st = parse_unary(ep, &rhs))) return st;
     exo_expr *e = node(ep, c == '*' ? EXO_EN_MUL : EXO_EN_DIV, at);
-    if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
+    if (!e) return node_failed(ep, at);
     e->arg[0] = *out;
     e->arg[1] = rhs;
     e->nargs = 2;
     e->dim = c == '*' ? exo_dim_mul((*out)->dim, rhs->dim) : exo_dim_div((*out)->dim, rhs->dim);
     e->dim_free = false; /* only a bare 0 fits every dimension: 0*r has r's dimension */
+    if (!exo_dim_valid(e->dim))
+      return fail(ep, at, EXO_ERR_UNIT, "a dimension exponent goes beyond +-24 here%s%s", NULL, NULL);
     *out = e;
   }
 }
@@ -352,7 +368,7 @@ static exo_status parse_expr(eparser *ep, exo_expr **out) {
     exo_expr *rhs;
     if ((st = parse_term(ep, &rhs))) return st;
     exo_expr *e = node(ep, c == '+' ? EXO_EN_ADD : EXO_EN_SUB, at);
-    if (!e) return exo_error_set(ep->err, EXO_ERR_NOMEM, "out of memory");
+    if (!e) return node_failed(ep, at);
     e->arg[0] = *out;
     e->arg[1] = rhs;
     e->nargs = 2;
@@ -366,7 +382,7 @@ static exo_status parse_expr(eparser *ep, exo_expr **out) {
 exo_status exo_expr_parse(exo_arena *arena, const char *text, exo_resolve_fn resolve,
                           exo_suggest_fn suggest, void *ctx, exo_expr **out, int *err_pos,
                           exo_error *err) {
-  eparser ep = {arena, text, text, resolve, suggest, ctx, err, 0, 0};
+  eparser ep = {arena, text, text, resolve, suggest, ctx, err, 0, 0, 0};
   *err_pos = 0;
   exo_status st = parse_expr(&ep, out);
   if (!st) {

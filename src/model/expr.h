@@ -108,8 +108,14 @@ static inline int exo_op_is_slot_variant(uint32_t op) {
   return op != EXO_OP_END && op < EXO_OP_COUNT && (op - 1) % EXO_NVARIANTS == 0;
 }
 
-/* hill(x, K, n) = x^n / (K^n + x^n), 0 for x <= 0; written 1/(1+(K/x)^n): one pow, no overflow */
-static inline double exo_hill(double x, double k, double n) { return x <= 0 ? 0 : 1.0 / (1.0 + pow(k / x, n)); }
+/* hill(x, K, n) = x^n / (K^n + x^n), written 1/(1+(K/x)^n): one pow, no overflow. At x <= 0 it
+ * takes its limit as x -> 0+: 0 for n > 0, 1/2 for n = 0, 1 for n < 0. */
+#define EXO_HILL_C                                                                              \
+  "static inline double exo_hill(double x, double k, double n) {"                               \
+  " return x <= 0 ? (n > 0 ? 0.0 : n == 0 ? 0.5 : 1.0) : 1.0 / (1.0 + pow(k / x, n)); }"
+static inline double exo_hill(double x, double k, double n) {
+  return x <= 0 ? (n > 0 ? 0.0 : n == 0 ? 0.5 : 1.0) : 1.0 / (1.0 + pow(k / x, n));
+}
 
 typedef struct exo_instr {
   const void *target; /* the interpreter's code for op (direct threading), set when END is emitted */

@@ -236,16 +236,21 @@ static exo_status plain_number(loader *L, struct fy_node *n, exo_pos at, const c
 /* --- names ---------------------------------------------------------------------------------- */
 
 static const char *const reserved[] = {"time", "t", "exp", "log", "ln", "log10", "sqrt", "abs",
-                                       "pow", "min", "max", "hill", "mech", "initial", "solver"};
+                                       "pow", "min", "max", "hill", "mech", "initial", "solver", "host",
+                                       "time_days"};
 
 /* Every name a model declares lives in one namespace (so an expression is never ambiguous). */
+#define MAX_DECLARED_NAME 63 /* leaves room for "compartment.species" and "process.key" in expressions */
+
 static exo_status check_new_name(loader *L, const char *name, exo_pos p, const char *what) {
+  if (strlen(name) > MAX_DECLARED_NAME)
+    return lerr(L, p, EXO_ERR_MODEL, "%s name '%.20s...' is longer than %d characters", what, name, MAX_DECLARED_NAME);
   if (!exo_is_identifier(name))
     return lerr(L, p, EXO_ERR_MODEL,
                 "%s name '%s' is not valid: use letters, digits and '_', and start with a letter "
                 "or '_' (e.g. 'PD_L1' rather than 'PD-L1')", what, name);
   for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-    if (!strcmp(name, reserved[i])) return lerr(L, p, EXO_ERR_MODEL, "'%s' is a reserved word and cannot name a %s", name, what);
+    if (!strcmp(name, reserved[i])) return lerr(L, p, EXO_ERR_MODEL, "'%s' is a reserved word and cannot be a %s's name", name, what);
   exo_model *m = L->m;
   for (int i = 0; i < m->ncomp; i++)
     if (!strcmp(m->comps[i].name, name))
@@ -553,7 +558,10 @@ static exo_status initial_amount(loader *L, struct fy_node *n, exo_pos at, int c
   if (q.value < 0) return lerr(L, p, EXO_ERR_MODEL, "%s must not be negative (got '%s')", what, text);
   if (!q.has_unit) return lerr(L, p, EXO_ERR_UNIT, "%s needs a unit: expected count (e.g. '1e6 cells') or count/length^3 (e.g. '5 nM')", what);
   if (exo_dim_eq(q.dim, exo_dim_base(EXO_DIM_COUNT, 1))) *out = q.value;
-  else if (exo_dim_eq(q.dim, conc)) *out = q.value * L->m->comps[comp].volume;
+  else if (exo_dim_eq(q.dim, conc)) {
+    *out = q.value * L->m->comps[comp].volume;
+    if (!isfinite(*out)) return lerr(L, p, EXO_ERR_MODEL, "%s: '%s' times the compartment's volume is not a finite amount", what, text);
+  }
   else {
     char dg[64];
     dim_str(q.dim, dg, sizeof dg);
@@ -693,7 +701,7 @@ static exo_status read_outputs(loader *L, struct fy_node *sec, exo_pos at) {
   if ((st = expect_type(L, sec, at, FYNT_MAPPING, "'outputs'"))) return st;
   exo_model *m = L->m;
   int n = fy_node_mapping_item_count(sec);
-  m->outputs = exo_arena_alloc(&m->arena, (size_t)(n ? n : 1) * sizeof *m->outputs);
+  m->outputs = exo_arena_grow(&m->arena, NULL, 0, (size_t)(n ? n : 1), sizeof *m->outputs);
   if (!m->outputs) return nomem(L);
   void *it = NULL;
   struct fy_node_pair *pr;
@@ -771,7 +779,7 @@ typedef struct proc_ctx {
   struct fy_node *map;
   exo_process *p;
   exo_pos pos;
-  char text[2048]; /* the rate expression being composed */
+  const char *text; /* the rate expression being composed */
 } proc_ctx;
 
 /* A state named by a process field ("target: T"); species in several compartments need
@@ -907,12 +915,16 @@ static exo_status stoich_list(proc_ctx *c, const char *key, double coef) {
 
 static exo_status compose(proc_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static exo_status compose(proc_ctx *c, const char *fmt, ...) {
-  va_list ap;
+  va_list ap, ap2;
   va_start(ap, fmt);
-  int w = vsnprintf(c->text, sizeof c->text, fmt, ap);
+  va_copy(ap2, ap);
+  int w = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  if (w < 0 || (size_t)w >= sizeof c->text)
-    return lerr(c->L, c->pos, EXO_ERR_MODEL, "process '%s': rate expression too long", c->p->name);
+  char *t = w >= 0 ? exo_arena_alloc(&c->L->m->arena, (size_t)w + 1) : NULL;
+  if (t) vsnprintf(t, (size_t)w + 1, fmt, ap2);
+  va_end(ap2);
+  if (!t) return nomem(c->L);
+  c->text = t;
   return EXO_OK;
 }
 
@@ -998,8 +1010,8 @@ static exo_status build_process(proc_ctx *c) {
     bool dec = !strcmp(effect, "decreases");
     if (!dec && strcmp(effect, "increases"))
       return lerr(L, node_pos(en, c->pos), EXO_ERR_MODEL, "effect must be increases or decreases, not '%s'", effect);
-    char hterm[1400];
-    snprintf(hterm, sizeof hterm, dec ? "(1 - hill((%s), %s, %s))" : "hill((%s), %s, %s)", stext, K, n);
+    if ((st = compose(c, dec ? "(1 - hill((%s), %s, %s))" : "hill((%s), %s, %s)", stext, K, n))) return st;
+    const char *hterm = c->text;
     if (per >= 0) st = compose(c, "%s * %s * %s", r, col(c, per), hterm);
     else st = compose(c, "%s * %s", r, hterm);
     if (st || (st = stoich_list(c, "from", -1)) || (st = stoich_list(c, "to", 1))) return st;
@@ -1164,6 +1176,7 @@ static exo_status add_event(loader *L, exo_event ev) {
   exo_event *g = exo_arena_grow(&m->arena, m->events, (size_t)m->nevent, (size_t)m->nevent + 1, sizeof *g);
   if (!g) return nomem(L);
   m->events = g;
+  ev.order = m->nevent;
   g[m->nevent++] = ev;
   return EXO_OK;
 }
@@ -1191,6 +1204,7 @@ static exo_status read_event(loader *L, struct fy_node *en, exo_pos at) {
   } else if ((st = quantity(L, atn, pos, D(0, 1, 0), 0, "event time", &times[nt++], NULL))) {
     return st;
   }
+  if (nt == 0) return lerr(L, node_pos(atn, pos), EXO_ERR_MODEL, "event '%s' has an empty list of times", label);
   int nactions = 0;
   static const char *const acts[] = {"add", "set", "scale"};
   for (int a = 0; a < 3; a++) {
@@ -1245,7 +1259,8 @@ static exo_status read_event(loader *L, struct fy_node *en, exo_pos at) {
 
 static int event_cmp(const void *a, const void *b) {
   const exo_event *x = a, *y = b;
-  return (x->time > y->time) - (x->time < y->time);
+  int c = (x->time > y->time) - (x->time < y->time);
+  return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
 static exo_status read_events(loader *L, struct fy_node *sec, exo_pos at) {
@@ -1255,16 +1270,8 @@ static exo_status read_events(loader *L, struct fy_node *sec, exo_pos at) {
   struct fy_node *en;
   while ((en = fy_node_sequence_iterate(sec, &it)))
     if ((st = read_event(L, en, at))) return st;
-  /* stable order for equal times: qsort is not stable, so sort (time, index) pairs by hand */
-  for (int i = 1; i < L->m->nevent; i++) {
-    exo_event e = L->m->events[i];
-    int j = i - 1;
-    while (j >= 0 && event_cmp(&L->m->events[j], &e) > 0) {
-      L->m->events[j + 1] = L->m->events[j];
-      j--;
-    }
-    L->m->events[j + 1] = e;
-  }
+  /* by time, and in file order at equal times (the order field makes qsort's result stable) */
+  if (L->m->nevent > 1) qsort(L->m->events, (size_t)L->m->nevent, sizeof *L->m->events, event_cmp);
   return EXO_OK;
 }
 
@@ -1303,10 +1310,69 @@ static size_t line_col_offset(const char *t, size_t n, exo_pos p) {
   return off < n ? off : n;
 }
 
-static int word_len(const char *s) {
+static int word_len(const char *s, const char *end) {
   int k = 0;
-  while (s[k] && !strchr(" \t\r\n:{}[],", s[k])) k++;
+  while (s + k < end && k < 64 && s[k] && !strchr(" \t\r\n:{}[],", s[k])) k++;
   return k;
+}
+
+/* The first byte that is not well-formed UTF-8 (overlong forms, surrogates and code points
+ * above U+10FFFF included), or NULL. libfyaml 0.7.12 can hang on some malformed input (its
+ * issue #101), so nothing reaches it unchecked. */
+static const char *invalid_utf8(const char *text, size_t n) {
+  const unsigned char *s = (const unsigned char *)text, *e = s + n;
+  while (s < e) {
+    unsigned c = *s;
+    if (c < 0x80) {
+      s++;
+      continue;
+    }
+    int len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+    if (!len || (c >= 0xf0 && len != 4) || e - s < len) return (const char *)s;
+    unsigned cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+    for (int i = 1; i < len; i++) {
+      if ((s[i] & 0xc0) != 0x80) return (const char *)s;
+      cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+      return (const char *)s;
+    s += len;
+  }
+  return NULL;
+}
+
+static exo_pos offset_pos(const char *text, size_t off) {
+  exo_pos p = {1, 1};
+  for (size_t i = 0; i < off; i++) {
+    if (text[i] == '\n') {
+      p.line++;
+      p.col = 1;
+    } else {
+      p.col++;
+    }
+  }
+  return p;
+}
+
+/* Alias nodes (*name). Model files are small and written by hand; an alias that expands
+ * exponentially ("billion laughs") would exhaust memory, so they are refused outright. */
+static struct fy_node *find_alias(struct fy_node *n, int depth) {
+  if (!n || depth > 200) return NULL;
+  if (fy_node_is_alias(n)) return n;
+  void *it = NULL;
+  if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+    struct fy_node *c;
+    while ((c = fy_node_sequence_iterate(n, &it)))
+      if ((c = find_alias(c, depth + 1))) return c;
+  } else if (fy_node_get_type(n) == FYNT_MAPPING) {
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(n, &it))) {
+      struct fy_node *c = find_alias(fy_node_pair_key(pr), depth + 1);
+      if (!c) c = find_alias(fy_node_pair_value(pr), depth + 1);
+      if (c) return c;
+    }
+  }
+  return NULL;
 }
 
 /* The first '{' or '[' that is never closed, skipping quoted text and comments. */
@@ -1346,19 +1412,26 @@ static bool unclosed_bracket(const char *t, size_t n, exo_pos *where) {
 
 /* A "---" line after content starts a second document (libfyaml would quietly load only the
  * first). */
-static bool second_document(const char *t, size_t n, exo_pos *where) {
-  bool seen_content = false;
+static bool second_document(const char *t, size_t n, exo_pos *where, bool *after_end) {
+  bool seen_content = false, ended = false;
   int line = 1;
+  *after_end = false;
   for (size_t i = 0; i < n; line++) {
     size_t e = i;
-    while (e < n && t[e] != '\n') e++;
-    bool marker = e - i >= 3 && !strncmp(t + i, "---", 3) && (e - i == 3 || t[i + 3] == ' ' || t[i + 3] == '\t' || t[i + 3] == '\r');
-    if (marker && seen_content) {
+    while (e < n && t[e] != '\n' && t[e] != '\r') e++;
+    bool start = e - i >= 3 && !strncmp(t + i, "---", 3) && (e - i == 3 || t[i + 3] == ' ' || t[i + 3] == '\t');
+    bool end = e - i >= 3 && !strncmp(t + i, "...", 3) && (e - i == 3 || t[i + 3] == ' ' || t[i + 3] == '\t');
+    bool directive = e > i && t[i] == '%' && !seen_content;
+    bool content = !start && !end && !directive && has_content(t + i, e - i);
+    if ((start && seen_content) || (content && ended)) {
       *where = (exo_pos){line, 1};
+      *after_end = content && ended;
       return true;
     }
-    if (!marker && has_content(t + i, e - i)) seen_content = true;
+    if (end && seen_content) ended = true;
+    if (content) seen_content = true;
     i = e + 1;
+    if (e < n && t[e] == '\r' && e + 1 < n && t[e + 1] == '\n') i++;
   }
   return false;
 }
@@ -1555,8 +1628,14 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
   struct fy_diag *diag = fy_diag_create(&dcfg);
   if (!diag) return nomem(L);
   fy_diag_set_collect_errors(diag, true);
-  struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG | FYPCF_RESOLVE_DOCUMENT, .diag = diag};
+  struct fy_parse_cfg cfg = {.flags = FYPCF_QUIET | FYPCF_COLLECT_DIAG, .diag = diag}; /* aliases unresolved: see find_alias */
   exo_pos top = {1, 1};
+  const char *bad = invalid_utf8(text, len);
+  if (bad) {
+    fy_diag_destroy(diag);
+    return lerr(L, offset_pos(text, (size_t)(bad - text)), EXO_ERR_SYNTAX, "the file is not valid UTF-8 text (byte 0x%02x)",
+                (unsigned)(unsigned char)*bad);
+  }
   if (!has_content(text, len)) {
     fy_diag_destroy(diag);
     return lerr(L, top, EXO_ERR_MODEL, "the file is empty: it holds no model (only comments or blank lines)");
@@ -1571,7 +1650,7 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
                 text[line_col_offset(text, len, open)], de->msg, de->line, de->column);
     else if (de && !strcmp(de->msg, "duplicate key"))
       st = lerr(L, (exo_pos){de->line, de->column}, EXO_ERR_SYNTAX, "YAML syntax error: duplicate key '%.*s'",
-                word_len(text + line_col_offset(text, len, (exo_pos){de->line, de->column})),
+                word_len(text + line_col_offset(text, len, (exo_pos){de->line, de->column}), text + len),
                 text + line_col_offset(text, len, (exo_pos){de->line, de->column}));
     else if (de)
       /* collected errors carry 1-based positions, unlike fy_mark */
@@ -1582,10 +1661,19 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
     return st;
   }
   exo_pos second;
-  if (second_document(text, len, &second)) {
+  bool after_end;
+  if (second_document(text, len, &second, &after_end)) {
     fy_document_destroy(doc);
     fy_diag_destroy(diag);
-    return lerr(L, second, EXO_ERR_SYNTAX, "a second YAML document starts here: a model file holds exactly one");
+    return lerr(L, second, EXO_ERR_SYNTAX, after_end ? "text after the end-of-document marker '...': a model file holds exactly one document"
+                                                  : "a second YAML document starts here: a model file holds exactly one");
+  }
+  struct fy_node *alias = find_alias(fy_document_root(doc), 0);
+  if (alias) {
+    exo_pos ap = node_pos(alias, top);
+    fy_document_destroy(doc);
+    fy_diag_destroy(diag);
+    return lerr(L, ap, EXO_ERR_SYNTAX, "YAML aliases (*name) are not accepted in model files: write the value out");
   }
   struct fy_node *root = fy_document_root(doc);
   if (!root || fy_node_get_type(root) != FYNT_MAPPING) {
@@ -1644,6 +1732,8 @@ done:
 static exo_status load_text(const char *text, size_t len, const char *display_name, int depth, exo_model **out,
                             exo_error *err) {
   *out = NULL;
+  exo_error scratch;
+  if (!err) err = &scratch; /* the loader reads its own messages back */
   exo_model *m = exo_calloc(1, sizeof *m);
   if (!m) return exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
   exo_arena_init(&m->arena);

@@ -57,10 +57,10 @@ exo_status exo_model_override(exo_model *m, const char *name, const char *val, c
     if (q.has_unit) return exo_error_set(err, EXO_ERR_UNIT, "%s: tolerances take a plain number", assignment);
     if (!strcmp(name + 7, "rtol") && q.value >= 1e-15 && q.value <= 0.5) {
       if (apply) m->solver.rtol = q.value;
-    } else if (!strcmp(name + 7, "atol") && q.value > 0) {
+    } else if (!strcmp(name + 7, "atol") && q.value >= 1e-300 && q.value <= 1e12) {
       if (apply) m->solver.atol = q.value;
     }
-    else return exo_error_set(err, EXO_ERR_USAGE, "%s: value out of range (rtol in [1e-15, 0.5], atol > 0)", assignment);
+    else return exo_error_set(err, EXO_ERR_USAGE, "%s: value out of range (rtol in [1e-15, 0.5], atol in [1e-300, 1e12])", assignment);
     return EXO_OK;
   }
   if (!strncmp(name, "initial.", 8)) {

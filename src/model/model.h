@@ -64,6 +64,7 @@ typedef struct exo_event {
   int target;          /* state (ADD, SCALE) or parameter (SET_PARAM) */
   double value;
   const char *label;
+  int order;           /* position in the file: equal times apply in file order */
 } exo_event;
 
 typedef struct exo_output {

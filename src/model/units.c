@@ -23,17 +23,27 @@ exo_dim exo_dim_base(int which, int exponent) {
   d.e[which] = (int8_t)exponent;
   return d;
 }
+/* Exponents saturate at +-EXO_DIM_MAX_EXP + 1 instead of wrapping around (length^256 must not
+ * read as dimensionless); exo_dim_valid then reports them as out of range. */
+static int8_t clamp_exp(long v) {
+  return (int8_t)(v > EXO_DIM_MAX_EXP ? EXO_DIM_MAX_EXP + 1 : v < -EXO_DIM_MAX_EXP ? -EXO_DIM_MAX_EXP - 1 : v);
+}
 exo_dim exo_dim_mul(exo_dim a, exo_dim b) {
-  for (int i = 0; i < EXO_NDIM; i++) a.e[i] = (int8_t)(a.e[i] + b.e[i]);
+  for (int i = 0; i < EXO_NDIM; i++) a.e[i] = clamp_exp((long)a.e[i] + b.e[i]);
   return a;
 }
 exo_dim exo_dim_div(exo_dim a, exo_dim b) {
-  for (int i = 0; i < EXO_NDIM; i++) a.e[i] = (int8_t)(a.e[i] - b.e[i]);
+  for (int i = 0; i < EXO_NDIM; i++) a.e[i] = clamp_exp((long)a.e[i] - b.e[i]);
   return a;
 }
 exo_dim exo_dim_pow(exo_dim a, int n) {
-  for (int i = 0; i < EXO_NDIM; i++) a.e[i] = (int8_t)(a.e[i] * n);
+  for (int i = 0; i < EXO_NDIM; i++) a.e[i] = clamp_exp((long)a.e[i] * n);
   return a;
+}
+bool exo_dim_valid(exo_dim a) {
+  for (int i = 0; i < EXO_NDIM; i++)
+    if (a.e[i] > EXO_DIM_MAX_EXP || a.e[i] < -EXO_DIM_MAX_EXP) return false;
+  return true;
 }
 bool exo_dim_eq(exo_dim a, exo_dim b) { return memcmp(a.e, b.e, sizeof a.e) == 0; }
 bool exo_dim_is_none(exo_dim a) { return exo_dim_eq(a, exo_dim_none()); }
@@ -260,6 +270,9 @@ exo_status exo_unit_parse(const char *unit, double *factor, exo_dim *dim, exo_er
   if (st) return st;
   skip_ws(&u);
   if (*u.p != '\0') return exo_error_set(err, EXO_ERR_SYNTAX, "unit '%s': unexpected '%c'", unit, *u.p);
+  if (!exo_dim_valid(*dim)) return exo_error_set(err, EXO_ERR_UNIT, "unit '%s': a dimension exponent is beyond +-%d", unit, EXO_DIM_MAX_EXP);
+  if (!(isfinite(*factor) && *factor > 0))
+    return exo_error_set(err, EXO_ERR_UNIT, "unit '%s' is too large or too small to convert to internal units", unit);
   return EXO_OK;
 }
 
@@ -291,6 +304,8 @@ exo_status exo_quantity_parse(const char *text, exo_quantity *q, exo_error *err)
   q->dim = dim;
   if (!isfinite(q->value))
     return exo_error_set(err, EXO_ERR_MODEL, "'%s' overflows when converted to internal units", text);
+  if (v != 0 && q->value == 0)
+    return exo_error_set(err, EXO_ERR_MODEL, "'%s' underflows to 0 when converted to internal units", text);
   return EXO_OK;
 }
 

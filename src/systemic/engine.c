@@ -170,9 +170,11 @@ static exo_status record(exo_rhs *rhs, const exo_model *m, exo_recorder *rec, do
 }
 
 /* Applies every event at time te (from index *ei on); returns whether any state changed. */
-static void apply_events(const exo_model *m, exo_rhs *rhs, double *y, double *added, double te, int *ei,
+/* Events closer than eps are simultaneous: 0.01 day and 0.24 h differ in the last bit, and
+ * integrating across that gap would ask CVODE for a step of no length. */
+static void apply_events(const exo_model *m, exo_rhs *rhs, double *y, double *added, double te, double eps, int *ei,
                          exo_solver_stats *stats) {
-  while (*ei < m->nevent && m->events[*ei].time <= te) {
+  while (*ei < m->nevent && m->events[*ei].time <= te + eps) {
     const exo_event *e = &m->events[*ei];
     double before = e->action == EXO_EVENT_SET_PARAM ? 0 : y[e->target];
     switch (e->action) {
@@ -256,7 +258,8 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
   }
   if (qv) N_VConst(0.0, qv);
   double *qd = qv ? N_VGetArrayPointer(qv) : q_good;
-  apply_events(m, rhs, yd, added, 0, &ei, stats);
+  const double eps = 1e-9 * (end > 0 ? end : 1);
+  apply_events(m, rhs, yd, added, 0, eps, &ei, stats);
   if ((st = record(rhs, m, rec, t, yd, row, stats, err))) goto done;
   check_balance(m, rhs, yd, qd, added, stats);
   memcpy(y_good, yd, (size_t)n * sizeof *yd);
@@ -280,7 +283,6 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
     goto done;
   }
 
-  const double eps = 1e-9 * (end > 0 ? end : 1);
   long k = 1;
   int next_listed = 0; /* with explicit output_times: the first one not yet reached */
   while (next_listed < cfg->noutput_times && cfg->output_times[next_listed] <= eps) next_listed++;
@@ -300,7 +302,7 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
     double tret;
     int flag = CVode(cv, target, y, &tret, CV_NORMAL);
     if (flag < 0 && constrained &&
-        (flag == CV_CONSTR_FAIL || flag == CV_CONV_FAILURE || flag == CV_ERR_FAILURE || flag == CV_TOO_MUCH_WORK)) {
+        (flag == CV_CONSTR_FAIL || flag == CV_CONV_FAILURE || flag == CV_ERR_FAILURE)) {
       /* CVODE's inequality constraints can fail when a population collapses towards zero
        * faster than its tolerance can follow. The right-hand side already reads every state as
        * max(y, 0), so the run can go on without them: restart from the last good point with
@@ -314,6 +316,7 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
         goto done;
       }
       constrained = false;
+      ctx.have_bad = false;
       stats->reinits++;
       stats->constraints_released_day = t_good / EXO_MINUTES_PER_DAY;
       ctx.cvode_msg[0] = '\0';
@@ -333,6 +336,7 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
       goto done;
     }
     t = target;
+    ctx.have_bad = false; /* a non-finite evaluation that CVODE recovered from is not news */
     double tq;
     if (qv && CVodeGetQuad(cv, &tq, qv)) {
       st = exo_error_set(err, EXO_ERR_SOLVER, "could not read the vesicle bookkeeping at day %g", t / EXO_MINUTES_PER_DAY);
@@ -343,7 +347,7 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
     t_good = t;
     if (at_event) {
       collect_stats(cv, stats);
-      apply_events(m, rhs, yd, added, tev, &ei, stats);
+      apply_events(m, rhs, yd, added, tev, eps, &ei, stats);
       memcpy(y_good, yd, (size_t)n * sizeof *yd);
       if (CVodeReInit(cv, t, y) || (qv && CVodeQuadReInit(cv, qv))) {
         st = exo_error_set(err, EXO_ERR_SOLVER, "CVodeReInit failed at day %g", t / EXO_MINUTES_PER_DAY);

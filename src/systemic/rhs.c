@@ -49,13 +49,17 @@ static void fill_params(const exo_model *m, exo_program *p) {
 
 typedef struct dep_ctx {
   const exo_model *m;
-  bool *reads; /* nstate */
+  bool *reads;   /* nstate */
+  bool *visited; /* noutput: each output's expression is walked once (outputs can share outputs) */
 } dep_ctx;
 
 static void dep_visit(void *ctx, const exo_symref *s) {
   dep_ctx *c = ctx;
   if (s->kind == EXO_SYM_STATE) c->reads[s->index] = true;
-  else if (s->kind == EXO_SYM_OUTPUT) exo_expr_visit_symbols(c->m->outputs[s->index].expr, dep_visit, c);
+  else if (s->kind == EXO_SYM_OUTPUT && !c->visited[s->index]) {
+    c->visited[s->index] = true;
+    exo_expr_visit_symbols(c->m->outputs[s->index].expr, dep_visit, c);
+  }
 }
 
 /* One term of one dy/dt: the value of op (an instruction of slot variant whose destination is
@@ -155,8 +159,9 @@ exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
   for (int k = 0; k < m->nproc; k++) capterm += m->procs[k].nstoich;
   bool *need = exo_calloc((size_t)m->noutput + 1, sizeof *need);
   bool *reads = exo_calloc(r->n + 1, sizeof *reads);
+  bool *visited = exo_calloc((size_t)m->noutput + 1, sizeof *visited);
   term *terms = exo_calloc((size_t)capterm + 1, sizeof *terms);
-  if (!need || !reads || !terms) st = EXO_ERR_NOMEM;
+  if (!need || !reads || !terms || !visited) st = EXO_ERR_NOMEM;
   if (!st) st = exo_program_init(&r->prog, (uint32_t)m->nstate, (uint32_t)m->nparam, (uint32_t)m->noutput);
   if (!st) st = exo_program_init(&r->outprog, (uint32_t)m->nstate, (uint32_t)m->nparam, (uint32_t)m->noutput);
   if (!st) {
@@ -190,7 +195,8 @@ exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
     }
     /* Jacobian bandwidth: state i (changed) depends on state j (read) */
     memset(reads, 0, r->n * sizeof *reads);
-    dep_ctx dc = {m, reads};
+    memset(visited, 0, (size_t)m->noutput * sizeof *visited);
+    dep_ctx dc = {m, reads, visited};
     exo_expr_visit_symbols(p->rate, dep_visit, &dc);
     for (int j = 0; j < p->nstoich; j++)
       for (size_t s = 0; s < r->n; s++)
@@ -203,6 +209,7 @@ exo_status exo_rhs_compile(const exo_model *m, exo_rhs **out, exo_error *err) {
   if (!st) st = emit_sums(&r->prog, terms, nterm, r->n);
   if (!st) st = compile_flows(m, r);
   free(terms);
+  free(visited);
   if (!st) st = exo_program_emit(&r->prog, EXO_OP_END, 0, 0, 0, 0);
   if (!st) st = emit_outputs(m, &r->outprog, NULL, true);
   if (!st) st = exo_program_emit(&r->outprog, EXO_OP_END, 0, 0, 0, 0);
@@ -313,6 +320,8 @@ typedef struct diag_ctx {
   const exo_rhs *r;
   double t;
   const double *y;
+  double *outv; /* output values, computed once each */
+  bool *have;
 } diag_ctx;
 
 static double diag_value(void *ctx, const exo_symref *s) {
@@ -321,16 +330,25 @@ static double diag_value(void *ctx, const exo_symref *s) {
   case EXO_SYM_TIME: return c->t;
   case EXO_SYM_STATE: return c->y[s->index] > 0 ? c->y[s->index] : 0;
   case EXO_SYM_PARAM: return exo_rhs_get_param(c->r, s->index);
-  case EXO_SYM_OUTPUT: return exo_expr_eval_tree(c->r->m->outputs[s->index].expr, diag_value, ctx);
+  case EXO_SYM_OUTPUT:
+    if (!c->have[s->index]) {
+      c->outv[s->index] = exo_expr_eval_tree(c->r->m->outputs[s->index].expr, diag_value, ctx);
+      c->have[s->index] = true;
+    }
+    return c->outv[s->index];
   }
   return NAN;
 }
 
 const char *exo_rhs_failing_process(const exo_rhs *r, double t, const double *y) {
-  diag_ctx c = {r, t, y};
-  for (int k = 0; k < r->m->nproc; k++) {
+  size_t no = (size_t)r->m->noutput + 1;
+  diag_ctx c = {r, t, y, exo_calloc(no, sizeof(double)), exo_calloc(no, sizeof(bool))};
+  const char *found = NULL;
+  for (int k = 0; c.outv && c.have && k < r->m->nproc && !found; k++) {
     const exo_process *p = &r->m->procs[k];
-    if (p->enabled && !isfinite(exo_expr_eval_tree(p->rate, diag_value, &c))) return p->name;
+    if (p->enabled && !isfinite(exo_expr_eval_tree(p->rate, diag_value, &c))) found = p->name;
   }
-  return NULL;
+  free(c.outv);
+  free(c.have);
+  return found;
 }
