@@ -276,7 +276,11 @@ static exo_status parse_atom(eparser *ep, exo_expr **out) {
     return EXO_OK;
   }
   if (*ep->p == '\0') return fail(ep, at, EXO_ERR_SYNTAX, "expression ends where a value was expected%s%s", NULL, NULL);
-  char c[2] = {*ep->p, 0};
+  /* the whole character, not its first byte: the text is valid UTF-8 (checked on load) */
+  unsigned char b = (unsigned char)*ep->p;
+  size_t n = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+  char c[5] = {0};
+  for (size_t i = 0; i < n && ep->p[i]; i++) c[i] = ep->p[i];
   return fail(ep, at, EXO_ERR_SYNTAX, "unexpected '%s' in expression%s", c, NULL);
 }
 
