@@ -259,20 +259,24 @@ static int cmd_run(int argc, char **argv) {
   return rc;
 }
 
+/* Parses the arguments and loads the model with its overrides; on failure prints why and
+ * returns the exit status (the arguments are freed). */
+static int open_model(int argc, char **argv, run_args *a, exo_model **m) {
+  int rc = parse_run_args(argc, argv, a, false);
+  exo_error err = {0};
+  if (!rc && load_and_set(a, m, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    rc = EXIT_BAD_INPUT;
+  }
+  if (rc) free(a->sets);
+  return rc;
+}
+
 static int cmd_check(int argc, char **argv) {
   run_args a;
-  int rc = parse_run_args(argc, argv, &a, false);
-  if (rc) {
-    free(a.sets);
-    return rc;
-  }
-  exo_error err = {0};
   exo_model *m = NULL;
-  if (load_and_set(&a, &m, &err)) {
-    fprintf(stderr, "exosim: %s\n", err.msg);
-    free(a.sets);
-    return EXIT_BAD_INPUT;
-  }
+  int rc = open_model(argc, argv, &a, &m);
+  if (rc) return rc;
   exo_model_print_summary(m, stdout);
   printf("ok: %s is a valid model\n", exo_model_source_path(m));
   exo_model_free(m);
@@ -293,18 +297,10 @@ static int cmd_show(int argc, char **argv) {
 
 static int cmd_graph(int argc, char **argv) {
   run_args a;
-  int rc = parse_run_args(argc, argv, &a, false);
-  if (rc) {
-    free(a.sets);
-    return rc;
-  }
-  exo_error err = {0};
   exo_model *m = NULL;
-  if (load_and_set(&a, &m, &err)) {
-    fprintf(stderr, "exosim: %s\n", err.msg);
-    free(a.sets);
-    return EXIT_BAD_INPUT;
-  }
+  int rc = open_model(argc, argv, &a, &m);
+  if (rc) return rc;
+  exo_error err = {0};
   rc = exo_io_write_graph(stdout, m, &err) ? EXIT_RUN_FAILED : 0;
   if (rc) fprintf(stderr, "exosim: %s\n", err.msg);
   exo_model_free(m);
