@@ -200,7 +200,7 @@ static void test_tumour_burden_output(void **state) {
 
 static void test_extends(void **state) {
   (void)state;
-  const char *child = "exosim: 1\nextends: kuznetsov1994\nname: variant\n"
+  const char *child = "exosim: 1\nextends: kuznetsov1994\nname: variant\ncompartments: {spleen: 0.1 mL}\n"
                       "parameters: {a: 0.3 /day, b: {value: 1e-9 /cell, source: test, status: assumed}}\n"
                       "initial: {T: 1e6 cells}\nsimulation: {end: 20 days}\n";
   exo_model *m = load(child), *k = load(exo_builtin_model_text("kuznetsov1994", NULL));
@@ -211,6 +211,7 @@ static void test_extends(void **state) {
   assert_true(m->params[exo_model_find_param(m, "b")].value == 1e-9);
   assert_true(m->states[exo_model_find_state(m, "T")].initial == 1e6);
   assert_true(m->solver.end_time == 20 * 1440.0);
+  assert_true(fabs(m->comps[0].volume - 1e11) < 1);
   assert_string_not_equal(exo_model_hash(m), exo_model_hash(k));
   exo_model_free(k);
   exo_model_free(m);
@@ -222,6 +223,7 @@ static void test_extends(void **state) {
       {"extends: kuznetsov1994\nprocesses: []\n", "unknown key 'processes' in a model that extends another"},
       {"extends: nosuch.yaml\n", "in the model it extends: nosuch.yaml: cannot open model file"},
       {"extends: kuznetsov1994\ninitial: {Q: 1 cells}\n", "unknown population, vesicle pool or molecule 'Q'"},
+      {"extends: kuznetsov1994\ncompartments: {blood: 1 mL}\n", "'blood' is not a compartment of the model this one extends"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     exo_error err = {0};

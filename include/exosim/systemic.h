@@ -30,6 +30,7 @@ typedef struct exo_solver_stats {
   double constraints_released_day; /* day the y >= 0 constraints were released, or -1 */
   double most_negative;            /* most negative state value written as 0 (0 if none) */
   int most_negative_state;         /* its state index */
+  double most_negative_peak;       /* the largest value that state had at an output time */
   /* vesicle bookkeeping (allocated by the run; exo_solver_stats_free releases it) */
   exo_pool_balance *pools;
   int npools;

@@ -243,7 +243,8 @@ static int cmd_run(int argc, char **argv) {
     printf("  solver: %ld steps, %ld RHS evaluations, %s linear solver, %.3f s wall\n", stats.steps,
            stats.rhs_evals + stats.rhs_evals_jacobian, stats.linear_solver, wall);
     printf("  wrote %s/timeseries.csv and %s/run.json\n", a.out, a.out);
-    if (stats.most_negative < -1e3 * stats.atol)
+    /* worth a word when it is more than round-off around a state that was large */
+    if (stats.most_negative < -(1e3 * stats.atol + 1e-6 * stats.most_negative_peak))
       fprintf(stderr,
               "exosim: warning: '%s' went down to %g and was written as 0: a rate that does not vanish when "
               "what it removes is gone (a constant outflow?) should depend on that state\n",

@@ -1528,7 +1528,7 @@ static exo_status load_extending(loader *L, struct fy_node *root) {
   exo_status st;
   exo_pos top = {1, 1};
   static const char *const keys[] = {"exosim", "extends", "name", "description", "source", "simulation",
-                                     "parameters", "initial"};
+                                     "compartments", "parameters", "initial"};
   if ((st = check_keys(L, root, keys, sizeof keys / sizeof keys[0], "a model that extends another"))) return st;
   if (L->depth >= 4) return lerr(L, key_pos(root, "extends", top), EXO_ERR_MODEL, "'extends' goes more than 4 models deep (a loop?)");
   struct fy_node *en = get(root, "extends");
@@ -1567,6 +1567,28 @@ static exo_status load_extending(loader *L, struct fy_node *root) {
   if ((n = get(root, "name")) && (st = scalar(L, n, top, "name", &base->name))) return st;
   if ((n = get(root, "description")) && (st = scalar(L, n, top, "description", &base->description))) return st;
   if ((st = read_simulation(L, get(root, "simulation"), key_pos(root, "simulation", top)))) return st;
+  if ((n = get(root, "compartments"))) {
+    if ((st = expect_type(L, n, top, FYNT_MAPPING, "'compartments'"))) return st;
+    void *it = NULL;
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(n, &it))) {
+      const char *cname = pair_key(L, pr);
+      exo_pos kp = node_pos(fy_node_pair_key(pr), top);
+      int ci = cname ? find_comp(base, cname) : -1;
+      if (ci < 0) return lerr(L, kp, EXO_ERR_MODEL, "'%s' is not a compartment of the model this one extends", cname ? cname : "?");
+      struct fy_node *v = fy_node_pair_value(pr);
+      if (v && fy_node_get_type(v) == FYNT_MAPPING) {
+        static const char *const ckeys[] = {"volume", "description"};
+        if ((st = check_keys(L, v, ckeys, 2, "a compartment"))) return st;
+        v = get(v, "volume");
+        if (!v) return lerr(L, kp, EXO_ERR_MODEL, "compartment '%s' has no 'volume'", cname);
+      }
+      char what[160];
+      snprintf(what, sizeof what, "volume of compartment '%s'", cname);
+      if ((st = quantity(L, v, kp, exo_dim_base(EXO_DIM_LENGTH, 3), ALLOW_ZERO_ONLY_POSITIVE, what, &base->comps[ci].volume, NULL)))
+        return st;
+    }
+  }
   if ((n = get(root, "parameters"))) {
     if ((st = expect_type(L, n, top, FYNT_MAPPING, "'parameters'"))) return st;
     void *it = NULL;

@@ -140,7 +140,7 @@ static void collect_stats(void *cv, exo_solver_stats *s) {
 }
 
 static exo_status record(exo_rhs *rhs, const exo_model *m, exo_recorder *rec, double t, const double *y,
-                         double *row, exo_solver_stats *stats, exo_error *err) {
+                         double *row, double *peak, exo_solver_stats *stats, exo_error *err) {
   size_t n = (size_t)m->nstate;
   for (size_t i = 0; i < n; i++) {
     if (!isfinite(y[i]))
@@ -154,10 +154,12 @@ static exo_status record(exo_rhs *rhs, const exo_model *m, exo_recorder *rec, do
       if (y[i] < stats->most_negative) {
         stats->most_negative = y[i];
         stats->most_negative_state = (int)i;
+        stats->most_negative_peak = peak[i];
       }
       row[i] = 0;
     } else {
       row[i] = y[i];
+      if (y[i] > peak[i]) peak[i] = y[i];
     }
   }
   exo_rhs_outputs(rhs, t, y, row + n);
@@ -220,12 +222,13 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
   run_ctx ctx = {rhs, "", false, 0, exo_malloc((size_t)(n ? n : 1) * sizeof(double))};
   double *y_good = exo_malloc((size_t)(n ? n : 1) * sizeof(double)), t_good = 0; /* last accepted point */
   double *added = exo_calloc((size_t)(n ? n : 1), sizeof(double)); /* by events, per state */
+  double *peak = exo_calloc((size_t)(n ? n : 1), sizeof(double));  /* largest recorded value, per state */
   size_t nflow = rhs->nflow;
   double *q_good = exo_calloc(nflow + 1, sizeof(double));
   N_Vector qv = NULL;
   for (sunindextype i = 0; i < n; i++) stats->npools += m->states[i].kind == EXO_KIND_VESICLES;
   stats->pools = exo_calloc((size_t)stats->npools + 1, sizeof *stats->pools);
-  if (!row || !ctx.bad_y || !y_good || !added || !q_good || !stats->pools) {
+  if (!row || !ctx.bad_y || !y_good || !added || !peak || !q_good || !stats->pools) {
     st = exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
     goto done;
   }
@@ -260,7 +263,7 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
   double *qd = qv ? N_VGetArrayPointer(qv) : q_good;
   const double eps = 1e-9 * (end > 0 ? end : 1);
   apply_events(m, rhs, yd, added, 0, eps, &ei, stats);
-  if ((st = record(rhs, m, rec, t, yd, row, stats, err))) goto done;
+  if ((st = record(rhs, m, rec, t, yd, row, peak, stats, err))) goto done;
   check_balance(m, rhs, yd, qd, added, stats);
   memcpy(y_good, yd, (size_t)n * sizeof *yd);
 
@@ -356,7 +359,7 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
       stats->reinits++;
       if (fabs(tev - tout) > eps) continue; /* the event fell between output times */
     }
-    if ((st = record(rhs, m, rec, t, yd, row, stats, err))) goto done;
+    if ((st = record(rhs, m, rec, t, yd, row, peak, stats, err))) goto done;
     check_balance(m, rhs, yd, qd, added, stats);
     k++;
     next_listed++;
@@ -374,6 +377,7 @@ done:
   free(ctx.bad_y);
   free(y_good);
   free(added);
+  free(peak);
   free(q_good);
   if (qv) N_VDestroy(qv);
   if (st) exo_solver_stats_free(stats);
