@@ -243,6 +243,9 @@ static int cmd_run(int argc, char **argv) {
     printf("  solver: %ld steps, %ld RHS evaluations, %s linear solver, %.3f s wall\n", stats.steps,
            stats.rhs_evals + stats.rhs_evals_jacobian, stats.linear_solver, wall);
     printf("  wrote %s/timeseries.csv and %s/run.json\n", a.out, a.out);
+    if (stats.npools && stats.balance_max_rel_error > 1e-6)
+      fprintf(stderr, "exosim: warning: the vesicle bookkeeping closes only to %.1e (over 1e-6): tighten solver.rtol\n",
+              stats.balance_max_rel_error);
     /* worth a word when it is more than round-off around a state that was large */
     if (stats.most_negative < -(1e3 * stats.atol + 1e-6 * stats.most_negative_peak))
       fprintf(stderr,

@@ -216,6 +216,7 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
        * + drained out, checked at every output time */
       fprintf(f, "  \"vesicle_balance\": {\"max_rel_error\": ");
       json_number(f, s->balance_max_rel_error);
+      fprintf(f, ", \"within_1e-6\": %s", s->balance_max_rel_error <= 1e-6 ? "true" : "false");
       fprintf(f, ", \"pools\": {");
       for (int p = 0; p < s->npools && m; p++) {
         const exo_pool_balance *b = &s->pools[p];
