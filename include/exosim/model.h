@@ -33,6 +33,16 @@ const char *exo_builtin_model_text(const char *name, const char **canonical_name
  * "initial.COMPARTMENT.SPECIES=VALUE", or a solver setting "solver.rtol=1e-8". */
 exo_status exo_model_set(exo_model *m, const char *assignment, exo_error *err);
 
+/* Treatment arms (the model file's 'arms:'). Choosing an arm switches its therapies' processes
+ * and doses on and every other therapy's off; NULL or "" switches all therapies off. */
+exo_status exo_model_choose_arm(exo_model *m, const char *arm, exo_error *err);
+int exo_model_arm_count(const exo_model *m);
+const char *exo_model_arm_name(const exo_model *m, int i);
+const char *exo_model_arm_description(const exo_model *m, int i); /* may be NULL */
+/* The days on which arm i gives a dose or starts an exposure, sorted; writes at most max and
+ * returns how many there are. */
+int exo_model_arm_dose_days(const exo_model *m, int i, double *days, int max);
+
 /* One screen describing what the model contains. */
 void exo_model_print_summary(const exo_model *m, FILE *f);
 

@@ -71,14 +71,20 @@ static exo_status load_model(const char *spec, exo_model **m, exo_error *err) {
 
 typedef struct run_args {
   const char *model, *out;
+  const char *arm;  /* run: --arm NAME */
+  const char *arms; /* compare: --arms A,B,... */
   double days;
   const char **sets;
   int nsets;
 } run_args;
 
-static int parse_run_args(int argc, char **argv, run_args *a, bool allow_out) {
+enum { ARGS_CHECK = 0, ARGS_RUN = 1, ARGS_COMPARE = 2 };
+
+static int parse_run_args(int argc, char **argv, run_args *a, int mode) {
+  bool allow_out = mode != ARGS_CHECK;
   a->model = NULL;
-  a->out = "out";
+  a->arm = a->arms = NULL;
+  a->out = mode == ARGS_COMPARE ? "compare" : "out";
   a->days = -1;
   a->nsets = 0;
   a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
@@ -98,7 +104,8 @@ static int parse_run_args(int argc, char **argv, run_args *a, bool allow_out) {
       opt = optbuf;
       val = eq + 1;
     }
-    bool takes = !strcmp(opt, "--set") || !strcmp(opt, "--days") || (allow_out && !strcmp(opt, "--out"));
+    bool takes = !strcmp(opt, "--set") || !strcmp(opt, "--days") || (allow_out && !strcmp(opt, "--out")) ||
+                 (mode == ARGS_RUN && !strcmp(opt, "--arm")) || (mode == ARGS_COMPARE && !strcmp(opt, "--arms"));
     if (takes && !val) {
       if (i + 1 >= argc) {
         fprintf(stderr, "exosim: %s needs a value\n", opt);
@@ -107,6 +114,8 @@ static int parse_run_args(int argc, char **argv, run_args *a, bool allow_out) {
       val = argv[++i];
     }
     if (!strcmp(opt, "--set")) a->sets[a->nsets++] = val;
+    else if (mode == ARGS_RUN && !strcmp(opt, "--arm")) a->arm = val;
+    else if (mode == ARGS_COMPARE && !strcmp(opt, "--arms")) a->arms = val;
     else if (allow_out && !strcmp(opt, "--out")) a->out = val;
     else if (!strcmp(opt, "--days")) {
       exo_quantity q;
@@ -187,9 +196,70 @@ static void print_summary(const exo_model *m, const exo_recorder *rec, const cha
   }
 }
 
+/* Runs a loaded model and writes DIR/timeseries.csv and DIR/run.json (status last). The caller
+ * owns rec (set up here, names and unit factors allocated) and stats. */
+typedef struct run_result {
+  exo_recorder rec;
+  exo_solver_stats stats;
+  double wall;
+  exo_status st;
+  exo_error err;
+} run_result;
+
+static void run_result_free(run_result *r) {
+  free((void *)r->rec.names);
+  free((void *)r->rec.unit_factor);
+  exo_recorder_free(&r->rec);
+  exo_solver_stats_free(&r->stats);
+}
+
+static exo_status run_to_dir(exo_model *m, const run_args *a, const char *dir, run_result *r) {
+  memset(r, 0, sizeof *r);
+  if ((r->st = exo_io_prepare_outdir(dir, &r->err))) return r->st;
+  exo_run_settings rs = {.end_time = a->days > 0 ? a->days * EXO_MINUTES_PER_DAY : 0};
+  size_t ncol = exo_systemic_column_count(m);
+  const char **names = calloc(ncol + 1, sizeof *names);
+  double *factors = calloc(ncol + 1, sizeof *factors);
+  for (size_t i = 0; names && i < ncol; i++) names[i] = exo_systemic_column_name(m, i);
+  for (size_t i = 0; factors && i < ncol; i++) factors[i] = exo_systemic_column_unit_factor(m, i);
+  exo_recorder_init(&r->rec, ncol, names);
+  r->rec.unit_factor = factors;
+  double t0 = now_seconds();
+  exo_status st = names && factors ? exo_systemic_run(m, &rs, &r->rec, &r->stats, &r->err)
+                                   : exo_error_set(&r->err, EXO_ERR_NOMEM, "out of memory");
+  r->wall = now_seconds() - t0;
+  if (!st) st = exo_io_write_timeseries(dir, &r->rec, &r->err);
+  exo_run_info info = {.version = EXO_VERSION_STRING, .model = m, .sets = a->sets, .nsets = a->nsets,
+                       .stats = st ? NULL : &r->stats, .rec = &r->rec, .wall_seconds = r->wall,
+                       .end_days = (rs.end_time > 0 ? rs.end_time : 0) / EXO_MINUTES_PER_DAY,
+                       .status = st ? "failed" : "complete", .reason = st ? r->err.msg : NULL};
+  if (info.end_days == 0) info.end_days = r->rec.nrow ? r->rec.times[r->rec.nrow - 1] / EXO_MINUTES_PER_DAY : 0;
+  exo_error err2 = {0};
+  exo_status st2 = exo_io_write_run_json(dir, &info, &err2);
+  if (!st && st2) {
+    st = st2;
+    r->err = err2;
+  }
+  r->st = st;
+  return st;
+}
+
+static void print_warnings(const run_result *r) {
+  const exo_solver_stats *s = &r->stats;
+  if (s->npools && s->balance_max_rel_error > 1e-6)
+    fprintf(stderr, "exosim: warning: the vesicle bookkeeping closes only to %.1e (over 1e-6): tighten solver.rtol\n",
+            s->balance_max_rel_error);
+  /* worth a word when it is more than round-off around a state that was large */
+  if (s->most_negative < -(1e3 * s->atol + 1e-6 * s->most_negative_peak))
+    fprintf(stderr,
+            "exosim: warning: '%s' went down to %g and was written as 0: a rate that does not vanish when "
+            "what it removes is gone (a constant outflow?) should depend on that state\n",
+            r->rec.names[s->most_negative_state], s->most_negative);
+}
+
 static int cmd_run(int argc, char **argv) {
   run_args a;
-  int rc = parse_run_args(argc, argv, &a, true);
+  int rc = parse_run_args(argc, argv, &a, ARGS_RUN);
   if (rc) {
     free(a.sets);
     return rc;
@@ -205,59 +275,25 @@ static int cmd_run(int argc, char **argv) {
     free(a.sets);
     return err.status == EXO_ERR_NOMEM ? EXIT_RUN_FAILED : EXIT_BAD_INPUT;
   }
-  if (exo_io_prepare_outdir(a.out, &err)) {
-    fprintf(stderr, "exosim: %s\n", err.msg);
+  if (a.arm && exo_model_choose_arm(m, a.arm, &err)) {
+    fprintf(stderr, "exosim: --arm %s: %s\n", a.arm, err.msg);
     exo_model_free(m);
     free(a.sets);
-    return EXIT_RUN_FAILED;
+    return EXIT_BAD_INPUT;
   }
-  exo_run_settings rs = {.end_time = a.days > 0 ? a.days * EXO_MINUTES_PER_DAY : 0};
-  exo_recorder rec;
-  size_t ncol = exo_systemic_column_count(m);
-  const char **names = calloc(ncol + 1, sizeof *names);
-  double *factors = calloc(ncol + 1, sizeof *factors);
-  for (size_t i = 0; names && i < ncol; i++) names[i] = exo_systemic_column_name(m, i);
-  for (size_t i = 0; factors && i < ncol; i++) factors[i] = exo_systemic_column_unit_factor(m, i);
-  exo_recorder_init(&rec, ncol, names);
-  rec.unit_factor = factors;
-  exo_solver_stats stats = {0};
-  double t0 = now_seconds();
-  exo_status st = names && factors ? exo_systemic_run(m, &rs, &rec, &stats, &err) : exo_error_set(&err, EXO_ERR_NOMEM, "out of memory");
-  double wall = now_seconds() - t0;
-  if (!st) st = exo_io_write_timeseries(a.out, &rec, &err);
-  exo_run_info info = {.version = EXO_VERSION_STRING, .model = m, .sets = a.sets, .nsets = a.nsets,
-                       .stats = st ? NULL : &stats, .rec = &rec, .wall_seconds = wall,
-                       .end_days = (rs.end_time > 0 ? rs.end_time : 0) / EXO_MINUTES_PER_DAY,
-                       .status = st ? "failed" : "complete", .reason = st ? err.msg : NULL};
-  if (info.end_days == 0) info.end_days = rec.nrow ? rec.times[rec.nrow - 1] / EXO_MINUTES_PER_DAY : 0;
-  exo_error err2 = {0};
-  exo_status st2 = exo_io_write_run_json(a.out, &info, &err2);
-  if (st) {
-    fprintf(stderr, "exosim: %s: %s\n", exo_model_name(m), err.msg);
-    rc = EXIT_RUN_FAILED;
-  } else if (st2) {
-    fprintf(stderr, "exosim: %s\n", err2.msg);
+  run_result r;
+  if (run_to_dir(m, &a, a.out, &r)) {
+    fprintf(stderr, "exosim: %s: %s\n", exo_model_name(m), r.err.msg);
     rc = EXIT_RUN_FAILED;
   } else {
-    print_summary(m, &rec, names, factors, &stats);
-    printf("  solver: %ld steps, %ld RHS evaluations, %s linear solver, %.3f s wall\n", stats.steps,
-           stats.rhs_evals + stats.rhs_evals_jacobian, stats.linear_solver, wall);
+    print_summary(m, &r.rec, r.rec.names, r.rec.unit_factor, &r.stats);
+    printf("  solver: %ld steps, %ld RHS evaluations, %s linear solver, %.3f s wall\n", r.stats.steps,
+           r.stats.rhs_evals + r.stats.rhs_evals_jacobian, r.stats.linear_solver, r.wall);
     printf("  wrote %s/timeseries.csv and %s/run.json\n", a.out, a.out);
-    if (stats.npools && stats.balance_max_rel_error > 1e-6)
-      fprintf(stderr, "exosim: warning: the vesicle bookkeeping closes only to %.1e (over 1e-6): tighten solver.rtol\n",
-              stats.balance_max_rel_error);
-    /* worth a word when it is more than round-off around a state that was large */
-    if (stats.most_negative < -(1e3 * stats.atol + 1e-6 * stats.most_negative_peak))
-      fprintf(stderr,
-              "exosim: warning: '%s' went down to %g and was written as 0: a rate that does not vanish when "
-              "what it removes is gone (a constant outflow?) should depend on that state\n",
-              names[stats.most_negative_state], stats.most_negative);
+    print_warnings(&r);
     rc = 0;
   }
-  exo_recorder_free(&rec);
-  exo_solver_stats_free(&stats);
-  free(names);
-  free(factors);
+  run_result_free(&r);
   exo_model_free(m);
   free(a.sets);
   return rc;
@@ -266,7 +302,7 @@ static int cmd_run(int argc, char **argv) {
 /* Parses the arguments and loads the model with its overrides; on failure prints why and
  * returns the exit status (the arguments are freed). */
 static int open_model(int argc, char **argv, run_args *a, exo_model **m) {
-  int rc = parse_run_args(argc, argv, a, false);
+  int rc = parse_run_args(argc, argv, a, ARGS_CHECK);
   exo_error err = {0};
   if (!rc && load_and_set(a, m, &err)) {
     fprintf(stderr, "exosim: %s\n", err.msg);

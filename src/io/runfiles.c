@@ -150,6 +150,9 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
     fprintf(f, "},\n  \"host\": ");
     if (m->host) exo_json_string(f, m->host);
     else fputs("null", f);
+    fprintf(f, ",\n  \"arm\": ");
+    if (m->arm) exo_json_string(f, m->arm);
+    else fputs("null", f);
     fprintf(f, ",\n  \"engine\": \"systemic\",\n  \"end_days\": ");
     json_number(f, in->end_days);
     fprintf(f, ",\n  \"set\": [");

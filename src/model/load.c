@@ -1253,6 +1253,11 @@ static int event_cmp(const void *a, const void *b) {
   return c ? c : (x->order > y->order) - (x->order < y->order);
 }
 
+/* by time, and in file order at equal times (the order field makes qsort's result stable) */
+void exo__sort_events(exo_model *m) {
+  if (m->nevent > 1) qsort(m->events, (size_t)m->nevent, sizeof *m->events, event_cmp);
+}
+
 static exo_status read_events(loader *L, struct fy_node *sec, exo_pos at) {
   exo_status st;
   if ((st = exo__expect_type(L, sec, at, FYNT_SEQUENCE, "'events' (a list of '- at: ...' items)"))) return st;
@@ -1260,8 +1265,7 @@ static exo_status read_events(loader *L, struct fy_node *sec, exo_pos at) {
   struct fy_node *en;
   while ((en = fy_node_sequence_iterate(sec, &it)))
     if ((st = read_event(L, en, at))) return st;
-  /* by time, and in file order at equal times (the order field makes qsort's result stable) */
-  if (L->m->nevent > 1) qsort(L->m->events, (size_t)L->m->nevent, sizeof *L->m->events, event_cmp);
+  exo__sort_events(L->m);
   return EXO_OK;
 }
 
@@ -1699,7 +1703,7 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
   }
   static const char *const sections[] = {"exosim", "name", "description", "source", "simulation", "compartments",
                                          "populations", "vesicles", "molecules", "parameters", "outputs",
-                                         "processes", "events", "hosts", "extends"};
+                                         "processes", "events", "hosts", "extends", "therapies", "arms"};
   if ((st = exo__check_keys(L, root, sections, sizeof sections / sizeof sections[0], "the model file"))) goto done;
   struct fy_node *n;
   if ((n = exo__get(root, "exosim"))) {
@@ -1734,6 +1738,8 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
   if ((st = read_processes(L, n, exo__key_pos(root, "processes", top)))) goto done;
   if ((n = exo__get(root, "events")) && (st = read_events(L, n, exo__key_pos(root, "events", top)))) goto done;
   if ((n = exo__get(root, "hosts")) && (st = read_hosts(L, n, exo__key_pos(root, "hosts", top)))) goto done;
+  if ((n = exo__get(root, "therapies")) && (st = exo__read_therapies(L, n, exo__key_pos(root, "therapies", top)))) goto done;
+  if ((n = exo__get(root, "arms")) && (st = exo__read_arms(L, n, exo__key_pos(root, "arms", top)))) goto done;
   st = EXO_OK;
 done:
   fy_document_destroy(doc);

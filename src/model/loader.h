@@ -40,6 +40,8 @@ int exo__resolve_symbol(void *ctx, const char *name, exo_symref *out);
 const char *exo__suggest_symbol(void *ctx, const char *name);
 int exo__find_comp(const exo_model *m, const char *name);
 
+void exo__sort_events(exo_model *m);
+
 /* therapy.c */
 exo_status exo__read_therapies(loader *L, struct fy_node *sec, exo_pos at);
 exo_status exo__read_arms(loader *L, struct fy_node *sec, exo_pos at);

@@ -53,6 +53,7 @@ typedef struct exo_process {
   exo_stoich *stoich;
   int nstoich;
   bool enabled;
+  int therapy;         /* 0: part of the model; k: made for therapy k-1 (on only in its arms) */
   exo_pos pos;
 } exo_process;
 
@@ -65,6 +66,7 @@ typedef struct exo_event {
   double value;
   const char *label;
   int order;           /* position in the file: equal times apply in file order */
+  int therapy;         /* 0: part of the model; k: a dose of therapy k-1 (applied only in its arms) */
 } exo_event;
 
 typedef struct exo_output {
@@ -91,6 +93,22 @@ typedef struct exo_solver_settings {
   exo_linsolver linsolver;
   exo_rhs_mode rhs_mode;
 } exo_solver_settings;
+
+/* A therapy of the model file's 'therapies:' section, already turned into states, processes,
+ * parameters and events that are off unless an arm that includes it is chosen. */
+typedef struct exo_therapy {
+  const char *name, *kind, *description;
+  double *dose_times; /* minutes: when doses are given or exposure starts */
+  int ndose;
+  exo_pos pos;
+} exo_therapy;
+
+/* A treatment arm: the therapies it gives. */
+typedef struct exo_arm {
+  const char *name, *description;
+  int *therapies;
+  int ntherapy;
+} exo_arm;
 
 /* A host variant ("immunodeficient"): a named list of overrides, chosen with --set host=NAME. */
 typedef struct exo_host {
@@ -119,7 +137,14 @@ struct exo_model {
   exo_host *hosts;
   int nhost;
   const char *host; /* the chosen host, or NULL (the model as written) */
+  exo_therapy *therapies;
+  int ntherapy;
+  bool *therapy_on;  /* ntherapy: set by choosing an arm */
+  exo_arm *arms;
+  int narm;
+  const char *arm;   /* the chosen arm, or NULL (no therapy) */
 };
+
 
 int exo_model_find_param(const exo_model *m, const char *name);
 int exo_model_find_process(const exo_model *m, const char *name);

@@ -178,6 +178,10 @@ static void apply_events(const exo_model *m, exo_rhs *rhs, double *y, double *ad
                          exo_solver_stats *stats) {
   while (*ei < m->nevent && m->events[*ei].time <= te + eps) {
     const exo_event *e = &m->events[*ei];
+    if (e->therapy && !m->therapy_on[e->therapy - 1]) { /* a dose of a therapy this arm does not give */
+      (*ei)++;
+      continue;
+    }
     double before = e->action == EXO_EVENT_SET_PARAM ? 0 : y[e->target];
     switch (e->action) {
     case EXO_EVENT_ADD: y[e->target] += e->value; break;

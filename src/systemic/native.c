@@ -184,19 +184,28 @@ int exo_native_build(const exo_program *p, size_t nstate, exo_native *out, char 
     }
   }
   if (!rc) {
-    snprintf(path_c, sizeof path_c, "%s/rhs-%.32s.c", dir, hash);
+    /* Every file is first written under a name unique to this process and thread (arms are
+     * built in parallel; the stack address differs between threads), then renamed: a reader
+     * never sees a half-written object, and two builders never write the same file. */
+    char uniq[64];
+    snprintf(uniq, sizeof uniq, "%ld.%lx", (long)getpid(), (unsigned long)(uintptr_t)&rc);
     snprintf(path_so, sizeof path_so, "%s/rhs-%.32s.so", dir, hash);
+    snprintf(path_c, sizeof path_c, "%s/rhs-%.32s.%s.c", dir, hash, uniq);
     snprintf(log, sizeof log, "%s/rhs-%.32s.log", dir, hash);
-    snprintf(tmp_so, sizeof tmp_so, "%s.%ld.tmp", path_so, (long)getpid());
+    snprintf(tmp_so, sizeof tmp_so, "%s.%s.tmp", path_so, uniq);
     if (access(path_so, R_OK)) {
       FILE *f = fopen(path_c, "w");
-      if (!f || fputs(src, f) < 0 || fclose(f)) {
-        if (f) fclose(f);
-        rc = fail(why, whylen, "%s: cannot write: %s", path_c, strerror(errno));
-      }
+      bool bad = !f || fputs(src, f) < 0;
+      if (f && fclose(f)) bad = true;
+      if (bad) rc = fail(why, whylen, "%s: cannot write: %s", path_c, strerror(errno));
       if (!rc) rc = compile(cc, path_c, tmp_so, log, why, whylen);
       if (!rc && rename(tmp_so, path_so)) rc = fail(why, whylen, "%s: %s", path_so, strerror(errno));
       if (rc) unlink(tmp_so);
+      /* keep the source beside the object for people who want to read it */
+      char kept[2400];
+      snprintf(kept, sizeof kept, "%s/rhs-%.32s.c", dir, hash);
+      if (!rc) rename(path_c, kept);
+      else unlink(path_c);
     }
   }
   free(src);
