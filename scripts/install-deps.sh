@@ -4,6 +4,8 @@
 # command for a person to run and fails.
 set -eu
 PKGS="cmake make gcc pkg-config libsundials-dev libfyaml-dev libcmocka-dev libplplot-dev plplot-driver-cairo"
+# headless Chromium renders the HTML report in its test
+PKGS="$PKGS chromium"
 # `install-deps.sh bench` adds what `make bench` needs for its SciPy reference.
 [ "${1:-}" = bench ] && PKGS="$PKGS python3-scipy"
 # `install-deps.sh docs` adds Graphviz for the model figures of `make docs`.

@@ -240,7 +240,7 @@ exo_status exo__check_new_name(loader *L, const char *name, exo_pos p, const cha
                 "%s name '%s' is not valid: use letters, digits and '_', and start with a letter "
                 "or '_' (e.g. 'PD_L1' rather than 'PD-L1')", what, name);
   for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++)
-    if (!strcmp(name, reserved[i])) return exo__lerr(L, p, EXO_ERR_MODEL, "'%s' is a reserved word and cannot be a %s's name", name, what);
+    if (!strcmp(name, reserved[i])) return exo__lerr(L, p, EXO_ERR_MODEL, "'%s' is a reserved word and cannot name a %s", name, what);
   exo_model *m = L->m;
   for (int i = 0; i < m->ncomp; i++)
     if (!strcmp(m->comps[i].name, name))
