@@ -119,5 +119,33 @@ for ex in kuznetsov1994 kirschner_panetta1998 depillis2005; do
   expect_rc 0 "$EXO" run "$SRC/models/examples/$ex.yaml" --out "$T/x-$ex" --set solver.rtol=1e-10 --set solver.atol=1e-10
 done
 
+# 10. treatment arms: compare runs them side by side; threads change nothing; an arm run alone
+# gives the same numbers
+ARMS="$SRC/tests/data/arms.yaml"
+OMP_NUM_THREADS=2 expect_rc 0 "$EXO" compare "$ARMS" --out "$T/c2"
+has "$T/stdout" "compared 7 arms"
+has "$T/c2/summary.csv" '^arm,final_burden,peak_burden,min_burden,auc_burden,days_to_progression,best_response$'
+has "$T/c2/summary.csv" '^chemo,2.92[0-9]*e+07,.*,,PR$'
+has "$T/c2/summary.csv" '^control,.*,19,SD$'
+for f in tumour_burden immune vesicles; do
+  [ -s "$T/c2/plots/$f.png" ] && [ -s "$T/c2/plots/$f.svg" ] || fail "plot $f missing"
+done
+[ -s "$T/c2/report.html" ] || fail "report.html missing"
+OMP_NUM_THREADS=1 expect_rc 0 "$EXO" compare "$ARMS" --out "$T/c1"
+for arm in control dex knockout drug removal chemo act; do
+  cmp -s "$T/c1/$arm/timeseries.csv" "$T/c2/$arm/timeseries.csv" || fail "arm $arm differs between 1 and 2 threads"
+  has "$T/c2/$arm/run.json" "\"arm\": \"$arm\""
+done
+cmp -s "$T/c1/summary.csv" "$T/c2/summary.csv" || fail "summary differs between 1 and 2 threads"
+expect_rc 0 "$EXO" run "$ARMS" --arm chemo --out "$T/chemo"
+cmp -s "$T/chemo/timeseries.csv" "$T/c2/chemo/timeseries.csv" || fail "exosim run --arm chemo differs from the compared arm"
+expect_rc 0 "$EXO" compare "$ARMS" --arms chemo,control --out "$T/c3"
+[ "$(wc -l < "$T/c3/summary.csv")" -eq 3 ] || fail "--arms chemo,control should give 2 rows"
+expect_rc 2 "$EXO" compare "$ARMS" --arms chemo,chem --out "$T/c4"
+has "$T/stderr" "no arm 'chem' (did you mean 'chemo'?)"
+expect_rc 2 "$EXO" compare kuznetsov1994 --out "$T/c5"
+has "$T/stderr" "declares no arms"
+expect_rc 2 "$EXO" run "$ARMS" --arm nosuch --out "$T/c6"
+
 [ "$fails" -eq 0 ] && echo "test_cli: all checks passed"
 [ "$fails" -eq 0 ]

@@ -36,6 +36,12 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *info, exo_
 /* The model's structure as a Graphviz digraph (compartments, states, processes). */
 exo_status exo_io_write_graph(FILE *f, const exo_model *m, exo_error *err);
 
+struct exo_arm_summary;
+/* DIR/summary.csv: arm, final_burden, peak_burden, min_burden, auc_burden, days_to_progression,
+ * best_response (one row per arm; days_to_progression is empty when the tumour never progressed). */
+exo_status exo_io_write_summary(const char *dir, const char *const *arms, const struct exo_arm_summary *s, int n,
+                                exo_error *err);
+
 /* Writes s as a JSON string literal (with quotes). */
 void exo_json_string(FILE *f, const char *s);
 

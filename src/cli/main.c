@@ -6,8 +6,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
+#include "exosim/ensemble.h"
 #include "exosim/io.h"
+#include "exosim/report.h"
 #include "exosim/model.h"
 #include "exosim/systemic.h"
 #include "exosim/units.h"
@@ -20,9 +25,12 @@ static void usage(FILE *f) {
           "exosim %s: exosome-mediated tumour-immune simulator\n"
           "\n"
           "usage:\n"
-          "  exosim run [MODEL] [--out DIR] [--days N] [--set NAME=VALUE]...\n"
+          "  exosim run [MODEL] [--out DIR] [--days N] [--arm NAME] [--set NAME=VALUE]...\n"
           "                       simulate MODEL (a file or a built-in name; default: the built-in\n"
           "                       default model) and write DIR/timeseries.csv and DIR/run.json\n"
+          "  exosim compare [MODEL] [--arms A,B,...] [--out DIR] [--days N] [--set ...]\n"
+          "                       run the model's treatment arms side by side (default: all) and\n"
+          "                       write DIR/ARM/*, DIR/summary.csv, DIR/plots/ and DIR/report.html\n"
           "  exosim check FILE|NAME [--set NAME=VALUE]...\n"
           "                       validate a model and print what it contains\n"
           "  exosim show NAME     print a built-in model's YAML (to copy and edit)\n"
@@ -154,6 +162,14 @@ static exo_status load_and_set(const run_args *a, exo_model **m, exo_error *err)
     *m = NULL;
   }
   return st;
+}
+
+static int exo_threads(void) {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
 }
 
 static double now_seconds(void) {
@@ -348,6 +364,147 @@ static int cmd_graph(int argc, char **argv) {
   return rc;
 }
 
+/* exosim compare: every arm (or --arms A,B) of one model, run side by side in threads. Each arm
+ * loads its own copy of the model, so the runs share nothing and give the same numbers as one
+ * by one. Then DIR/summary.csv, DIR/plots/ and DIR/report.html. */
+static int cmd_compare(int argc, char **argv) {
+  run_args a;
+  int rc = parse_run_args(argc, argv, &a, ARGS_COMPARE);
+  if (rc) {
+    free(a.sets);
+    return rc;
+  }
+  exo_error err = {0};
+  exo_model *probe = NULL;
+  if (load_and_set(&a, &probe, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    free(a.sets);
+    return EXIT_BAD_INPUT;
+  }
+  int narm = 0, total = exo_model_arm_count(probe);
+  const char **arms = calloc((size_t)total + 64, sizeof *arms);
+  char *list = a.arms ? strdup(a.arms) : NULL;
+  rc = arms && (!a.arms || list) ? 0 : EXIT_RUN_FAILED;
+  if (!rc && list) {
+    for (char *tok = strtok(list, ","); tok && !rc; tok = strtok(NULL, ",")) {
+      if (narm == total + 63 || exo_model_choose_arm(probe, tok, &err)) {
+        fprintf(stderr, "exosim: --arms: %s\n", narm == total + 63 ? "too many arms" : err.msg);
+        rc = EXIT_BAD_INPUT;
+      }
+      for (int i = 0; !rc && i < narm; i++)
+        if (!strcmp(arms[i], tok)) {
+          fprintf(stderr, "exosim: --arms: '%s' is listed twice\n", tok);
+          rc = EXIT_BAD_INPUT;
+        }
+      if (!rc) arms[narm++] = tok;
+    }
+  } else if (!rc) {
+    for (int i = 0; i < total; i++) arms[narm++] = exo_model_arm_name(probe, i);
+  }
+  if (!rc && narm == 0) {
+    fprintf(stderr, "exosim: model '%s' declares no arms to compare (add an 'arms:' section)\n", exo_model_name(probe));
+    rc = EXIT_BAD_INPUT;
+  }
+  if (!rc && exo_io_prepare_outdir(a.out, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    rc = EXIT_RUN_FAILED;
+  }
+  if (rc) {
+    free(list);
+    free(arms);
+    exo_model_free(probe);
+    free(a.sets);
+    return rc;
+  }
+  char summary_path[4200], report_path[4200];
+  snprintf(summary_path, sizeof summary_path, "%s/summary.csv", a.out);
+  snprintf(report_path, sizeof report_path, "%s/report.html", a.out);
+  remove(summary_path); /* nothing of an earlier comparison may pass for this one */
+  remove(report_path);
+  exo_model **models = calloc((size_t)narm, sizeof *models);
+  run_result *res = calloc((size_t)narm, sizeof *res);
+  exo_arm_summary *sums = calloc((size_t)narm, sizeof *sums);
+  if (!models || !res || !sums) {
+    fprintf(stderr, "exosim: out of memory\n");
+    rc = EXIT_RUN_FAILED;
+    goto out;
+  }
+  double t0 = now_seconds();
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int i = 0; i < narm; i++) {
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/%s", a.out, arms[i]);
+    if ((res[i].st = load_and_set(&a, &models[i], &res[i].err)) ||
+        (res[i].st = exo_model_choose_arm(models[i], arms[i], &res[i].err)))
+      continue;
+    run_to_dir(models[i], &a, dir, &res[i]);
+  }
+  double wall = now_seconds() - t0;
+  for (int i = 0; i < narm; i++)
+    if (res[i].st) {
+      fprintf(stderr, "exosim: arm '%s': %s\n", arms[i], res[i].err.msg);
+      rc = EXIT_RUN_FAILED;
+    }
+  if (rc) goto out;
+  for (int i = 0; i < narm && !rc; i++)
+    if (exo_arm_summarise(&res[i].rec, &sums[i], &err)) {
+      fprintf(stderr, "exosim: arm '%s': %s\n", arms[i], err.msg);
+      rc = EXIT_RUN_FAILED;
+    }
+  if (!rc && exo_io_write_summary(a.out, arms, sums, narm, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    rc = EXIT_RUN_FAILED;
+  }
+  if (rc) goto out;
+  exo_arm_result *ar = calloc((size_t)narm, sizeof *ar);
+  double *doses = calloc((size_t)narm * 512, sizeof *doses);
+  if (!ar || !doses) {
+    free(ar);
+    free(doses);
+    fprintf(stderr, "exosim: out of memory\n");
+    rc = EXIT_RUN_FAILED;
+    goto out;
+  }
+  for (int i = 0; i < narm; i++) {
+    int ai = -1;
+    for (int k = 0; k < total; k++)
+      if (!strcmp(exo_model_arm_name(probe, k), arms[i])) ai = k;
+    int nd = exo_model_arm_dose_days(probe, ai, doses + (size_t)i * 512, 512);
+    ar[i] = (exo_arm_result){arms[i], exo_model_arm_description(probe, ai), &res[i].rec, doses + (size_t)i * 512, nd < 512 ? nd : 512};
+  }
+  exo_model_choose_arm(probe, NULL, &err);
+  if (exo_plot_arms(a.out, probe, ar, narm, &err) || exo_report_html(a.out, probe, ar, narm, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    rc = EXIT_RUN_FAILED;
+  }
+  free(ar);
+  free(doses);
+  if (rc) goto out;
+  printf("exosim %s: compared %d arms of model '%s' in %.2f s (%d threads)\n", EXO_VERSION_STRING, narm,
+         exo_model_name(probe), wall, exo_threads());
+  printf("  %-28s %12s %12s %12s %10s %s\n", "arm", "final", "peak", "lowest", "progress", "best response");
+  for (int i = 0; i < narm; i++) {
+    char prog[32] = "never";
+    if (!isnan(sums[i].days_to_progression)) snprintf(prog, sizeof prog, "day %g", sums[i].days_to_progression);
+    printf("  %-28s %12.3g %12.3g %12.3g %10s %s\n", arms[i], sums[i].final_burden, sums[i].peak_burden, sums[i].min_burden,
+           prog, sums[i].best_response);
+  }
+  printf("  wrote %s/summary.csv, %s/plots/ and the report: %s\n", a.out, a.out, report_path);
+out:
+  for (int i = 0; models && i < narm; i++) {
+    run_result_free(&res[i]);
+    exo_model_free(models[i]);
+  }
+  free(models);
+  free(res);
+  free(sums);
+  free(list);
+  free(arms);
+  exo_model_free(probe);
+  free(a.sets);
+  return rc;
+}
+
 static int cmd_models(void) {
   for (size_t i = 0; i < exo_builtin_model_count(); i++) {
     const char *name = exo_builtin_model_name(i);
@@ -373,6 +530,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "show")) return cmd_show(argc - 2, argv + 2);
   if (!strcmp(cmd, "models")) return cmd_models();
   if (!strcmp(cmd, "graph")) return cmd_graph(argc - 2, argv + 2);
+  if (!strcmp(cmd, "compare")) return cmd_compare(argc - 2, argv + 2);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("exosim %s\n", EXO_VERSION_STRING);
     return 0;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exosim/ensemble.h"
 #include "exosim/io.h"
 #include "model/model.h"
 
@@ -284,4 +285,17 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
   exo_json_string(f, in->status);
   fprintf(f, "\n}\n");
   return close_and_rename(f, dir, "run.json", tmp, err);
+}
+
+exo_status exo_io_write_summary(const char *dir, const char *const *arms, const exo_arm_summary *s, int n, exo_error *err) {
+  char tmp[4200];
+  FILE *f = open_tmp(dir, "summary.csv", tmp, sizeof tmp, err);
+  if (!f) return EXO_ERR_IO;
+  fputs("arm,final_burden,peak_burden,min_burden,auc_burden,days_to_progression,best_response\n", f);
+  for (int i = 0; i < n; i++) {
+    fprintf(f, "%s,%.6g,%.6g,%.6g,%.6g,", arms[i], s[i].final_burden, s[i].peak_burden, s[i].min_burden, s[i].auc_burden);
+    if (!isnan(s[i].days_to_progression)) fprintf(f, "%.6g", s[i].days_to_progression);
+    fprintf(f, ",%s\n", s[i].best_response);
+  }
+  return close_and_rename(f, dir, "summary.csv", tmp, err);
 }

@@ -355,6 +355,15 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
     if (at_event) {
       collect_stats(cv, stats);
       apply_events(m, rhs, yd, added, tev, eps, &ei, stats);
+      if (constrained)
+        /* CVODE's constraints hold at its steps, but the state it returns at a stop time can sit
+         * a round-off below zero, and CVodeReInit refuses such a start under the constraints.
+         * The nudge is booked as added, so the vesicle balance stays exact. */
+        for (sunindextype i = 0; i < n; i++)
+          if (yd[i] < 0) {
+            added[i] -= yd[i];
+            yd[i] = 0;
+          }
       memcpy(y_good, yd, (size_t)n * sizeof *yd);
       if (CVodeReInit(cv, t, y) || (qv && CVodeQuadReInit(cv, qv))) {
         st = exo_error_set(err, EXO_ERR_SOLVER, "CVodeReInit failed at day %g", t / EXO_MINUTES_PER_DAY);
