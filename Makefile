@@ -15,8 +15,9 @@ build: deps
 	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
+# The built-in comparison of treatment arms; it says where the report is.
 run: build
-	./$(BUILD)/exosim run
+	./$(BUILD)/exosim compare
 
 # Every test, in the optimised build and again under AddressSanitizer + UBSan.
 test: build

@@ -139,6 +139,18 @@ done
 cmp -s "$T/c1/summary.csv" "$T/c2/summary.csv" || fail "summary differs between 1 and 2 threads"
 expect_rc 0 "$EXO" run "$ARMS" --arm chemo --out "$T/chemo"
 cmp -s "$T/chemo/timeseries.csv" "$T/c2/chemo/timeseries.csv" || fail "exosim run --arm chemo differs from the compared arm"
+# doses of therapies an arm does not give are no stops for the solver: control = no therapy at all
+expect_rc 0 "$EXO" run "$ARMS" --out "$T/none"
+cmp -s "$T/none/timeseries.csv" "$T/c2/control/timeseries.csv" || fail "the control arm differs from the model without therapies"
+# a --set of a dose is what is given; a process switched off stays off in its arm
+expect_rc 0 "$EXO" run "$ARMS" --arm dex --set dex4.dose=0.26e14MHC-II --out "$T/dex2"
+d1=$(sed -n 2p "$T/c2/dex/timeseries.csv" | cut -d, -f6)
+d2=$(sed -n 2p "$T/dex2/timeseries.csv" | cut -d, -f6)
+awk -v a="$d1" -v b="$d2" 'BEGIN { exit !(a > 0 && b > 1.99 * a && b < 2.01 * a) }' || fail "--set dex4.dose doubled nothing: $d1 -> $d2"
+expect_rc 0 "$EXO" run "$ARMS" --arm chemo --set mech.chemo.kill_T=off --out "$T/nochemo"
+cmp -s "$T/nochemo/timeseries.csv" "$T/none/timeseries.csv" && fail "chemo with its kill switched off should still differ in its drug column"
+a=$(tail -1 "$T/nochemo/timeseries.csv" | cut -d, -f2); b=$(tail -1 "$T/none/timeseries.csv" | cut -d, -f2)
+awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d < 1e-5 * b) }' || fail "chemo.kill_T=off still killed ($a vs $b)"
 expect_rc 0 "$EXO" compare "$ARMS" --arms chemo,control --out "$T/c3"
 [ "$(wc -l < "$T/c3/summary.csv")" -eq 3 ] || fail "--arms chemo,control should give 2 rows"
 expect_rc 2 "$EXO" compare "$ARMS" --arms chemo,chem --out "$T/c4"

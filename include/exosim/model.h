@@ -39,8 +39,8 @@ exo_status exo_model_choose_arm(exo_model *m, const char *arm, exo_error *err);
 int exo_model_arm_count(const exo_model *m);
 const char *exo_model_arm_name(const exo_model *m, int i);
 const char *exo_model_arm_description(const exo_model *m, int i); /* may be NULL */
-/* The days on which arm i gives a dose or starts an exposure, sorted; writes at most max and
- * returns how many there are. */
+/* The days on which arm i gives a dose or starts an exposure, sorted and without repeats;
+ * writes at most max and returns how many there are (more than max when they did not fit). */
 int exo_model_arm_dose_days(const exo_model *m, int i, double *days, int max);
 
 /* One screen describing what the model contains. */

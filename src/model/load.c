@@ -1205,7 +1205,7 @@ static exo_status read_event(loader *L, struct fy_node *en, exo_pos at) {
     struct fy_node_pair *pr;
     while ((pr = fy_node_mapping_iterate(map, &it))) {
       struct fy_node *k = fy_node_pair_key(pr), *v = fy_node_pair_value(pr);
-      exo_event ev = {.label = label};
+      exo_event ev = {.label = label, .value_param = -1, .divisor_param = -1};
       if (a == 1) {
         const char *pname;
         if ((st = exo__scalar(L, k, pos, "parameter name", &pname))) return st;

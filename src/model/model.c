@@ -34,9 +34,12 @@ exo_status exo_model_override(exo_model *m, const char *name, const char *val, c
                            sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
     }
     if (!strcmp(val, "on") || !strcmp(val, "true") || !strcmp(val, "yes")) {
-      if (apply) m->procs[p].enabled = true;
+      /* a therapy's process is on only in its arms: "on" just lifts a switch-off */
+      if (apply && !m->procs[p].therapy) m->procs[p].enabled = true;
+      if (apply) m->procs[p].switched_off = false;
     } else if (!strcmp(val, "off") || !strcmp(val, "false") || !strcmp(val, "no")) {
       if (apply) m->procs[p].enabled = false;
+      if (apply) m->procs[p].switched_off = true;
     }
     else return exo_error_set(err, EXO_ERR_USAGE, "%s: a process switch takes on or off", assignment);
     return EXO_OK;

@@ -54,6 +54,7 @@ typedef struct exo_process {
   int nstoich;
   bool enabled;
   int therapy;         /* 0: part of the model; k: made for therapy k-1 (on only in its arms) */
+  bool switched_off;   /* --set mech.NAME=off on a therapy's process: stays off in its arms */
   exo_pos pos;
 } exo_process;
 
@@ -67,6 +68,10 @@ typedef struct exo_event {
   const char *label;
   int order;           /* position in the file: equal times apply in file order */
   int therapy;         /* 0: part of the model; k: a dose of therapy k-1 (applied only in its arms) */
+  /* with value_param >= 0 the value is read when the event happens: params[value_param] /
+   * params[divisor_param] (divisor_param < 0: 1), so a --set of a dose or of the value a
+   * parameter returns to counts */
+  int value_param, divisor_param;
 } exo_event;
 
 typedef struct exo_output {

@@ -223,10 +223,12 @@ static exo_status add_pk_state(loader *L, struct fy_node *t, int ti, const char 
   return EXO_OK;
 }
 
-static exo_status add_dose_events(loader *L, int ti, const schedule *s, exo_event_action action, int target, double value) {
+static exo_status add_dose_events(loader *L, int ti, const schedule *s, exo_event_action action, int target, int dose_param,
+                                  int divisor_param) {
   for (int i = 0; i < s->n; i++) {
-    exo_event ev = {.time = s->start[i], .action = action, .target = target, .value = value,
-                    .label = L->m->therapies[ti].name, .therapy = ti + 1};
+    exo_event ev = {.time = s->start[i], .action = action, .target = target, .value = L->m->params[dose_param].value,
+                    .label = L->m->therapies[ti].name, .therapy = ti + 1, .value_param = dose_param,
+                    .divisor_param = divisor_param};
     exo_status st = exo__add_event(L, ev);
     if (st) return st;
   }
@@ -240,7 +242,7 @@ static exo_status add_switch(loader *L, int ti, const schedule *s, const char **
   if (st) return st;
   for (int i = 0; i < s->n; i++) {
     exo_event on = {.time = s->start[i], .action = EXO_EVENT_SET_PARAM, .target = pi, .value = 1,
-                    .label = L->m->therapies[ti].name, .therapy = ti + 1};
+                    .label = L->m->therapies[ti].name, .therapy = ti + 1, .value_param = -1, .divisor_param = -1};
     if ((st = exo__add_event(L, on))) return st;
     if (isfinite(s->end[i]) && s->end[i] > s->start[i]) {
       exo_event off = on;
@@ -328,7 +330,7 @@ static exo_status pk(loader *L, struct fy_node *t, int ti, const schedule *s, co
   if ((st = tquantity(L, t, ti, "dose", D(0, 0, 1), ALLOW_ZERO_ONLY_POSITIVE, true, 0, &dose_i)) ||
       (st = tquantity(L, t, ti, "half_life", D(0, 1, 0), ALLOW_ZERO_ONLY_POSITIVE, true, 0, &hl_i)) ||
       (st = add_pk_state(L, t, ti, what, state)) ||
-      (st = add_dose_events(L, ti, s, EXO_EVENT_ADD, *state, L->m->params[dose_i].value)))
+      (st = add_dose_events(L, ti, s, EXO_EVENT_ADD, *state, dose_i, -1)))
     return st;
   const char *rate = fmt(L, "0.6931471805599453 / %s * %s", L->m->params[hl_i].name, L->m->states[*state].column);
   return rate ? add_process(L, ti, "elimination", rate, *state, -1) : exo__nomem(L);
@@ -362,7 +364,7 @@ static exo_status build_therapy(loader *L, struct fy_node *t, int ti, int ki, co
     if (n != 1) return exo__lerr(L, th->pos, EXO_ERR_MODEL, "therapy '%s' doses one %s", th->name, ves ? "pool" : "population");
     int dose_i;
     if ((st = tquantity(L, t, ti, "dose", D(0, 0, 1), ALLOW_ZERO_ONLY_POSITIVE, true, 0, &dose_i))) return st;
-    double amount = m->params[dose_i].value;
+    int divisor = -1;
     struct fy_node *cg = exo__get(t, "cargo");
     if (cg) {
       /* the dose counts cargo molecules (e.g. 0.13e14 MHC-II): divide by the copies per vesicle */
@@ -372,9 +374,9 @@ static exo_status build_therapy(loader *L, struct fy_node *t, int ti, int ki, co
       if (pi < 0 || !exo_dim_is_none(m->params[pi].dim) || !(m->params[pi].value > 0))
         return exo__lerr(L, exo__node_pos(cg, th->pos), EXO_ERR_MODEL,
                          "therapy '%s': 'cargo' names a positive, dimensionless parameter (copies per vesicle); '%s' is not one", th->name, pn);
-      amount /= m->params[pi].value;
+      divisor = pi;
     }
-    return add_dose_events(L, ti, s, EXO_EVENT_ADD, states[0], amount);
+    return add_dose_events(L, ti, s, EXO_EVENT_ADD, states[0], dose_i, divisor);
   }
   if (!strcmp(k, "adjuvant")) {
     struct fy_node *set = exo__get(t, "set");
@@ -393,12 +395,13 @@ static exo_status build_therapy(loader *L, struct fy_node *t, int ti, int ki, co
       snprintf(what, sizeof what, "new value of '%s'", pn);
       if ((st = exo__quantity(L, fy_node_pair_value(pr), th->pos, m->params[pi].dim, 0, what, &v, NULL))) return st;
       for (int i = 0; i < s->n; i++) {
-        exo_event on = {.time = s->start[i], .action = EXO_EVENT_SET_PARAM, .target = pi, .value = v, .label = th->name, .therapy = ti + 1};
+        exo_event on = {.time = s->start[i], .action = EXO_EVENT_SET_PARAM, .target = pi, .value = v, .label = th->name,
+                        .therapy = ti + 1, .value_param = -1, .divisor_param = -1};
         if ((st = exo__add_event(L, on))) return st;
         if (isfinite(s->end[i])) {
           exo_event off = on;
           off.time = s->end[i];
-          off.value = m->params[pi].value; /* back to the model's value */
+          off.value_param = pi; /* back to the parameter's value in this run (a --set included) */
           if ((st = exo__add_event(L, off))) return st;
         }
       }
@@ -616,7 +619,7 @@ exo_status exo_model_choose_arm(exo_model *m, const char *arm, exo_error *err) {
   if (ai >= 0)
     for (int i = 0; i < m->arms[ai].ntherapy; i++) m->therapy_on[m->arms[ai].therapies[i]] = true;
   for (int k = 0; k < m->nproc; k++)
-    if (m->procs[k].therapy) m->procs[k].enabled = m->therapy_on[m->procs[k].therapy - 1];
+    if (m->procs[k].therapy) m->procs[k].enabled = m->therapy_on[m->procs[k].therapy - 1] && !m->procs[k].switched_off;
   m->arm = ai >= 0 ? m->arms[ai].name : NULL;
   return EXO_OK;
 }
@@ -640,6 +643,9 @@ int exo_model_arm_dose_days(const exo_model *m, int i, double *days, int max) {
     for (int d = 0; d < t->ndose; d++, n++)
       if (n < max) days[n] = t->dose_times[d] / EXO_MINUTES_PER_DAY;
   }
-  qsort(days, (size_t)(n < max ? n : max), sizeof *days, cmp_days);
-  return n;
+  int k = n < max ? n : max, u = 0;
+  qsort(days, (size_t)k, sizeof *days, cmp_days);
+  for (int j = 0; j < k; j++) /* one mark per day, however many therapies dose on it */
+    if (u == 0 || days[j] != days[u - 1]) days[u++] = days[j];
+  return n <= max ? u : n;
 }

@@ -183,10 +183,13 @@ static void apply_events(const exo_model *m, exo_rhs *rhs, double *y, double *ad
       continue;
     }
     double before = e->action == EXO_EVENT_SET_PARAM ? 0 : y[e->target];
+    double value = e->value_param >= 0 ? m->params[e->value_param].value /
+                                             (e->divisor_param >= 0 ? m->params[e->divisor_param].value : 1.0)
+                                       : e->value;
     switch (e->action) {
-    case EXO_EVENT_ADD: y[e->target] += e->value; break;
-    case EXO_EVENT_SCALE: y[e->target] *= e->value; break;
-    case EXO_EVENT_SET_PARAM: exo_rhs_set_param(rhs, e->target, e->value); break;
+    case EXO_EVENT_ADD: y[e->target] += value; break;
+    case EXO_EVENT_SCALE: y[e->target] *= value; break;
+    case EXO_EVENT_SET_PARAM: exo_rhs_set_param(rhs, e->target, value); break;
     }
     if (e->action != EXO_EVENT_SET_PARAM) added[e->target] += y[e->target] - before;
     stats->events_applied++;
@@ -298,6 +301,8 @@ exo_status exo_systemic_run_rhs(const exo_model *m, exo_rhs *rhs, const exo_run_
     double tout = cfg->output_times ? (next_listed < cfg->noutput_times ? cfg->output_times[next_listed] : end)
                                     : k * cfg->output_every;
     if (tout > end - eps) tout = end;
+    /* doses of therapies this arm does not give are not stops at all */
+    while (ei < m->nevent && m->events[ei].therapy && !m->therapy_on[m->events[ei].therapy - 1]) ei++;
     double tev = (ei < m->nevent && m->events[ei].time <= end + eps) ? m->events[ei].time : INFINITY;
     bool at_event = tev <= tout + eps;
     double target = at_event ? tev : tout;
