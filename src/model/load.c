@@ -708,9 +708,15 @@ static exo_status read_outputs(loader *L, struct fy_node *sec, exo_pos at) {
     struct fy_node *v = fy_node_pair_value(pr), *unit = NULL;
     o->unit_factor = 1;
     if (v && fy_node_get_type(v) == FYNT_MAPPING) {
-      static const char *const keys[] = {"value", "unit", "description"};
+      static const char *const keys[] = {"value", "unit", "description", "figure"};
       if ((st = exo__check_keys(L, v, keys, sizeof keys / sizeof keys[0], what))) return st;
       unit = exo__get(v, "unit");
+      struct fy_node *fg = exo__get(v, "figure");
+      if (fg) {
+        if ((st = exo__scalar(L, fg, kp, "figure", &o->figure))) return st;
+        if (!exo_is_identifier(o->figure))
+          return exo__lerr(L, exo__node_pos(fg, kp), EXO_ERR_MODEL, "figure names are plain names (e.g. cargo_exposure), not '%s'", o->figure);
+      }
       v = exo__get(v, "value");
       if (!v) return exo__lerr(L, kp, EXO_ERR_MODEL, "%s has no 'value' (its expression)", what);
     }

@@ -80,6 +80,7 @@ typedef struct exo_output {
   exo_expr *expr;
   const char *unit; /* the unit its column is written in ("/day"), or NULL for internal units */
   double unit_factor; /* internal value / unit_factor = value in that unit */
+  const char *figure; /* the extra figure of exosim compare it is drawn in ("cargo_exposure"), or NULL */
   exo_pos pos;
 } exo_output;
 
