@@ -46,3 +46,18 @@ bool exo_is_identifier(const char *s) {
     if (!(isalnum((unsigned char)*s) || *s == '_')) return false;
   return true;
 }
+
+size_t exo_utf8_len(const unsigned char *s, size_t avail) {
+  if (!avail) return 0;
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
+  if (!len || avail < len) return 0;
+  unsigned cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xc0) != 0x80) return 0;
+    cp = cp << 6 | (s[i] & 0x3f);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) return 0;
+  return len;
+}

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/strutil.h"
 #include "exosim/report.h"
 #include "exosim/version.h"
 #include "model/model.h"
@@ -45,11 +46,9 @@ static void html(FILE *f, const char *s) {
       } else if (*p < 0x80) {
         fputc(*p, f);
       } else {
-        int len = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xc2 && *p <= 0xdf ? 2 : 0;
-        int ok = len > 0;
-        for (int i = 1; ok && i < len; i++) ok = (p[i] & 0xc0) == 0x80;
-        if (ok) {
-          fwrite(p, 1, (size_t)len, f);
+        size_t len = exo_utf8_len(p, strlen((const char *)p));
+        if (len) {
+          fwrite(p, 1, len, f);
           p += len - 1;
         } else {
           fputs("\xef\xbf\xbd", f);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "exosim/ensemble.h"
+#include "core/strutil.h"
 #include "exosim/io.h"
 #include "model/model.h"
 
@@ -114,11 +115,9 @@ void exo_json_string(FILE *f, const char *s) {
       } else {
         /* copy a well-formed UTF-8 sequence; anything else (a raw byte in a file name) would
          * make the JSON invalid, so it becomes U+FFFD */
-        int len = *p >= 0xf0 && *p <= 0xf4 ? 4 : *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xc2 && *p <= 0xdf ? 2 : 0;
-        int ok = len > 0;
-        for (int i = 1; ok && i < len; i++) ok = (p[i] & 0xc0) == 0x80;
-        if (ok) {
-          fwrite(p, 1, (size_t)len, f);
+        size_t len = exo_utf8_len(p, strlen((const char *)p));
+        if (len) {
+          fwrite(p, 1, len, f);
           p += len - 1;
         } else {
           fputs("\\ufffd", f);

@@ -1322,20 +1322,8 @@ static int word_len(const char *s, const char *end) {
 static const char *invalid_utf8(const char *text, size_t n) {
   const unsigned char *s = (const unsigned char *)text, *e = s + n;
   while (s < e) {
-    unsigned c = *s;
-    if (c < 0x80) {
-      s++;
-      continue;
-    }
-    int len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c <= 0xdf ? 2 : 0;
-    if (!len || (c >= 0xf0 && len != 4) || e - s < len) return (const char *)s;
-    unsigned cp = c & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
-    for (int i = 1; i < len; i++) {
-      if ((s[i] & 0xc0) != 0x80) return (const char *)s;
-      cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-      return (const char *)s;
+    size_t len = exo_utf8_len(s, (size_t)(e - s));
+    if (!len) return (const char *)s;
     s += len;
   }
   return NULL;
