@@ -1,7 +1,9 @@
 /* Plots of treatment arms (exo_plot_arms): the Kuznetsov 1994 example run with two tumour growth
- * rates, the default exosome-immune model (many species: a grid of panels), awkward recorders
- * (one time point, zeros, NaN, missing columns, twelve arms), stale plots removed, and an output
+ * rates, the default exosome-immune model (many species: a grid of panels; its cargo_exposure
+ * figure of outputs), the figures of outputs (`figure:`) of a small model, awkward recorders (one
+ * time point, zeros, NaN, missing columns, twelve arms), stale plots removed, and an output
  * directory that cannot be created. Set EXO_PLOT_KEEP=1 to keep the files and print where. */
+#include <dirent.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,10 +30,9 @@ typedef struct run {
   exo_solver_stats stats;
 } run;
 
-/* Runs a built-in model as `exosim run` records it: column names and unit factors set. */
-static void run_builtin(run *r, const char *name, const char *const *sets, double end_days) {
+/* Runs a model (YAML text) as `exosim run` records it: column names and unit factors set. */
+static void run_text(run *r, const char *text, const char *name, const char *const *sets, double end_days) {
   exo_error err = {0};
-  const char *text = exo_builtin_model_text(name, NULL);
   assert_non_null(text);
   if (exo_model_load_string(text, strlen(text), name, &r->m, &err)) fail_msg("load: %s", err.msg);
   for (; sets && *sets; sets++)
@@ -52,6 +53,11 @@ static void run_builtin(run *r, const char *name, const char *const *sets, doubl
   if (exo_systemic_run(r->m, &s, &r->rec, &r->stats, &err)) fail_msg("run: %s", err.msg);
 }
 
+/* Runs a built-in model as `exosim run` records it. */
+static void run_builtin(run *r, const char *name, const char *const *sets, double end_days) {
+  run_text(r, exo_builtin_model_text(name, NULL), name, sets, end_days);
+}
+
 static void run_free(run *r) {
   exo_recorder_free(&r->rec);
   exo_solver_stats_free(&r->stats);
@@ -59,8 +65,6 @@ static void run_free(run *r) {
   free(r->names);
   free(r->factors);
 }
-
-static const char *const figures[] = {"tumour_burden", "immune", "vesicles"};
 
 static void make_tmpdir(char *dir, size_t n) {
   snprintf(dir, n, "/tmp/exosim_plot_XXXXXX");
@@ -73,12 +77,15 @@ static void remove_tmpdir(const char *dir) {
     return;
   }
   char path[512];
-  for (int i = 0; i < 3; i++)
-    for (int k = 0; k < 2; k++) {
-      snprintf(path, sizeof path, "%s/plots/%s.%s", dir, figures[i], k ? "svg" : "png");
-      unlink(path);
-    }
   snprintf(path, sizeof path, "%s/plots", dir);
+  DIR *dp = opendir(path);
+  for (struct dirent *e; dp && (e = readdir(dp));) {
+    if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+    char file[1024];
+    snprintf(file, sizeof file, "%s/%s", path, e->d_name);
+    unlink(file);
+  }
+  if (dp) closedir(dp);
   rmdir(path);
   assert_int_equal(rmdir(dir), 0);
 }
@@ -201,6 +208,108 @@ static void test_default_model(void **state) {
   assert_figure(dir, "tumour_burden", 1000, 650);
   assert_figure(dir, "immune", 0, 0);
   assert_figure(dir, "vesicles", 0, 0);
+  assert_figure(dir, "cargo_exposure", 0, 0); /* the outputs marked figure: cargo_exposure */
+  remove_tmpdir(dir);
+  run_free(&r1);
+  run_free(&r2);
+}
+
+/* Kuznetsov 1994 with outputs in figures: "cargo" (two panels: one positive throughout, on a log
+ * axis, one that is zero, on a linear axis), "other" (one panel) and "many" (13 outputs: 12
+ * panels and a note), and one output in none. */
+static const char figure_model[] =
+    "exosim: 1\n"
+    "name: figures\n"
+    "simulation: {end: 60 days, output_every: 1 day}\n"
+    "compartments: {spleen: 1 mL}\n"
+    "populations:\n"
+    "  E: {compartment: spleen, initial: 3.2e5 cells}\n"
+    "  T: {compartment: spleen, initial: 5e6 cells, role: tumour}\n"
+    "parameters: {s: 1.3e4 cells/day, p: 0.1245 /day, g: 2.019e7 cells, m: 3.422e-10 /(cell*day),\n"
+    "             d: 0.0412 /day, a: 0.18 /day, b: 2.0e-9 /cell, n: 1.101e-7 /(cell*day)}\n"
+    "outputs:\n"
+    "  kill: {value: n * E * T, unit: cells/day, figure: cargo}\n"
+    "  unplotted: E + T\n"
+    "  effectors: {value: E, unit: cells, figure: other}\n"
+    "  nothing: {value: 0 * E, figure: cargo}\n"
+    "  m1: {value: E, unit: cells, figure: many}\n"
+    "  m2: {value: 2 * E, figure: many}\n"
+    "  m3: {value: 3 * E, figure: many}\n"
+    "  m4: {value: 4 * E, figure: many}\n"
+    "  m5: {value: 5 * E, figure: many}\n"
+    "  m6: {value: 6 * E, figure: many}\n"
+    "  m7: {value: 7 * E, figure: many}\n"
+    "  m8: {value: 8 * E, figure: many}\n"
+    "  m9: {value: 9 * E, figure: many}\n"
+    "  m10: {value: 10 * E, figure: many}\n"
+    "  m11: {value: 11 * E, figure: many}\n"
+    "  m12: {value: 12 * E, figure: many}\n"
+    "  m13: {value: 13 * E, figure: many}\n"
+    "processes:\n"
+    "  - {name: influx, kind: influx, target: E, rate: s}\n"
+    "  - {name: recruitment, rate: p * E * T / (g + T), to: E}\n"
+    "  - {name: inactivation, rate: m * E * T, from: E}\n"
+    "  - {name: death, kind: clearance, target: E, rate: d}\n"
+    "  - {name: growth, rate: a * T * (1 - b * T), to: T}\n"
+    "  - {name: killing, kind: mass_action_kill, killer: E, target: T, rate: n}\n";
+
+static void write_file(const char *dir, const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/plots/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Every distinct figure name of the outputs gets its own figure; stale files of those names are
+ * replaced, other files in plots/ left alone; a figure named like a built-in one is refused. */
+static void test_output_figures(void **state) {
+  (void)state;
+  static const char *const slow[] = {"a=0.1/day", NULL};
+  run r1, r2;
+  run_text(&r1, figure_model, "figures", NULL, 0);
+  run_text(&r2, figure_model, "figures", slow, 0);
+  static const double doses[] = {7, 14, 21, 28};
+  exo_arm_result arms[] = {
+      {.name = "fast", .rec = &r1.rec, .dose_days = doses, .ndose = 2},
+      {.name = "slow", .rec = &r2.rec, .dose_days = doses, .ndose = 4},
+  };
+  char dir[64], plots[128];
+  make_tmpdir(dir, sizeof dir);
+  snprintf(plots, sizeof plots, "%s/plots", dir);
+  assert_int_equal(mkdir(plots, 0777), 0);
+  write_file(dir, "cargo.png", "an earlier comparison's plot");
+  write_file(dir, "mine.png", "not a figure of this model");
+
+  exo_error err = {0};
+  if (exo_plot_arms(dir, r1.m, arms, 2, &err)) fail_msg("plot: %s", err.msg);
+  assert_figure(dir, "cargo", 0, 0);         /* two panels: a grid */
+  assert_figure(dir, "other", 1000, 650);    /* one panel */
+  assert_figure(dir, "many", 0, 0);          /* 12 panels and a note naming the 13th */
+  assert_figure(dir, "tumour_burden", 1000, 650);
+  assert_false(exists(dir, "unplotted", "png"));
+  size_t len;
+  char path[512];
+  snprintf(path, sizeof path, "%s/plots/mine.png", dir);
+  char *mine = slurp(path, &len);
+  assert_non_null(mine);
+  assert_string_equal(mine, "not a figure of this model");
+  free(mine);
+  remove_tmpdir(dir);
+
+  /* a figure named like a built-in one would overwrite it */
+  exo_output *o = NULL;
+  for (int i = 0; i < r1.m->noutput; i++)
+    if (!strcmp(r1.m->outputs[i].name, "effectors")) o = &r1.m->outputs[i];
+  assert_non_null(o);
+  o->figure = "immune";
+  make_tmpdir(dir, sizeof dir);
+  err = (exo_error){0};
+  assert_int_equal(exo_plot_arms(dir, r1.m, arms, 2, &err), EXO_ERR_MODEL);
+  assert_non_null(strstr(err.msg, "effectors"));
+  assert_non_null(strstr(err.msg, "immune"));
+  assert_false(exists(dir, "immune", "png"));
   remove_tmpdir(dir);
   run_free(&r1);
   run_free(&r2);
@@ -318,6 +427,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_kuznetsov_two_arms),
       cmocka_unit_test(test_default_model),
+      cmocka_unit_test(test_output_figures),
       cmocka_unit_test(test_awkward_recorders),
       cmocka_unit_test(test_unwritable_directory),
   };

@@ -22,6 +22,8 @@ typedef struct exo_arm_result {
  *   immune         - the model's immune populations (states of role immune, summed over
  *                    compartments per species) per arm;
  *   vesicles       - the vesicle pools (summed per species) per arm;
+ *   FIGURE         - for each 'figure:' name among the model's outputs, one panel per output
+ *                    (e.g. cargo_exposure: the cargo delivered to each target);
  * each with labelled axes and units, a legend, readable at a glance. Creates DIR/plots. */
 exo_status exo_plot_arms(const char *dir, const exo_model *m, const exo_arm_result *arms, int narm, exo_error *err);
 

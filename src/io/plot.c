@@ -4,10 +4,14 @@
  *                   a strip with a row of dose marks for each arm that has doses;
  *   immune        - one panel per cell species that is not tumour (summed over its
  *                   compartments), the 12 most abundant at the end of the first arm;
- *   vesicles      - the same for the vesicle pools.
+ *   vesicles      - the same for the vesicle pools;
+ *   FIGURE        - for every distinct `figure:` name among the model's outputs, one panel per
+ *                   output of that figure (model order, at most 12), each with the output's unit
+ *                   as its y label and the arms' dose marks along its time axis.
  * Values are divided by the recorder's unit_factor, times become days; values that are not
  * finite leave a gap in the line, and values at or below the bottom of the log axis (zeros
- * included) are drawn on it.
+ * included) are drawn on it. Panels of output figures use a log axis where every finite value
+ * is positive and a linear one otherwise.
  * A figure with nothing to show (no tumour_burden column, a model without vesicle pools) is not
  * written. Every file is drawn to "NAME.tmp", checked to be whole (the PNG's IEND chunk, the
  * SVG's closing tag) and renamed, so a file under its final name is always whole.
@@ -55,6 +59,8 @@ static int arm_style(int a) { return 1 + (a + a / NARM_COL) % NSTYLE; }
 
 typedef struct panel {
   char title[128];
+  char ylabel[96]; /* its own y label (output figures: the unit), or "" */
+  bool linear;     /* a linear y axis (output figures with a value at or below zero) */
   double **y;    /* [narm] values in display units (NaN where not finite), NULL where the arm lacks it */
   double rank;   /* value at the end of the first arm that has it (for choosing panels) */
   int order;     /* position in the model */
@@ -65,6 +71,8 @@ typedef struct figure {
   int width, height;
   double decades; /* the most decades a panel's y axis spans below its largest value */
   bool doses;     /* draw dose marks (single-panel figures only) */
+  bool marks;     /* an output figure: dose marks under every panel, each panel's own y label */
+  char tbuf[128]; /* storage for an output figure's title */
   char note[512]; /* a line under the plot, or "" */
   panel *panels;
   int npanel;
@@ -280,6 +288,55 @@ static exo_status build_species(figure *f, const plot_data *d, exo_species_kind 
   return EXO_OK;
 }
 
+/* "cargo_exposure" -> "Cargo exposure" */
+static void figure_title(char *out, size_t n, const char *name) {
+  size_t i = 0;
+  for (; name[i] && i + 1 < n; i++) out[i] = name[i] == '_' ? ' ' : name[i];
+  out[i] = '\0';
+  if (out[0] >= 'a' && out[0] <= 'z') out[0] = (char)(out[0] - 'a' + 'A');
+}
+
+/* One panel per output whose figure is f->name, in model order: the first MAX_PANELS that some
+ * arm recorded, the others named under the figure. A panel's axis is linear when any finite
+ * value is at or below zero. */
+static exo_status build_outputs(figure *f, const plot_data *d, exo_error *err) {
+  const exo_model *m = d->m;
+  long *cols = malloc(((size_t)d->narm + 1) * sizeof *cols);
+  if (!cols) return nomem(err);
+  exo_status st = EXO_OK;
+  int hidden = 0;
+  size_t nl = 0;
+  char names[sizeof f->note] = "";
+  for (int i = 0; i < m->noutput && !st; i++) {
+    const exo_output *o = &m->outputs[i];
+    if (!o->figure || strcmp(o->figure, f->name)) continue;
+    bool any = false;
+    for (int a = 0; a < d->narm; a++) {
+      cols[a] = find_column(d->arms[a].rec, m, o->name);
+      any |= cols[a] >= 0 && d->days[a];
+    }
+    if (!any) continue; /* no arm recorded it */
+    if (f->npanel == MAX_PANELS) {
+      hidden++;
+      if (nl < sizeof names) nl += (size_t)snprintf(names + nl, sizeof names - nl, " %s", o->name);
+      continue;
+    }
+    panel *p = add_panel(f, d->narm, err);
+    if (!p) {
+      st = EXO_ERR_NOMEM;
+      break;
+    }
+    snprintf(p->title, sizeof p->title, "%s", o->name);
+    snprintf(p->ylabel, sizeof p->ylabel, "%s", o->unit && *o->unit ? o->unit : "internal units");
+    st = fill_panel(p, d, cols, 1, err);
+    for (int a = 0; a < d->narm && !st && !p->linear; a++)
+      for (size_t r = 0; p->y[a] && r < d->nrow[a] && !p->linear; r++) p->linear = p->y[a][r] <= 0;
+  }
+  free(cols);
+  if (hidden) snprintf(f->note, sizeof f->note, "not shown (%d more):%s", hidden, names);
+  return st;
+}
+
 /* ---- drawing -------------------------------------------------------------------------------- */
 
 /* PLplot text: '#' starts an escape sequence, so a literal one is written twice; names longer
@@ -395,12 +452,13 @@ static double nice_step(double range, int target) {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
 }
 
+/* ylo: the bottom of a log axis (values are drawn as log10, none below it), or NAN: linear */
 static void draw_series(const double *x, const double *y, size_t n, double ylo, double *bx, double *by) {
   size_t k = 0;
   for (size_t r = 0; r <= n; r++) {
     if (r < n && isfinite(x[r]) && isfinite(y[r])) {
       bx[k] = x[r];
-      by[k] = y[r] > 0 ? fmax(log10(y[r]), ylo) : ylo;
+      by[k] = isnan(ylo) ? y[r] : y[r] > 0 ? fmax(log10(y[r]), ylo) : ylo;
       k++;
       continue;
     }
@@ -410,31 +468,125 @@ static void draw_series(const double *x, const double *y, size_t n, double ylo, 
   }
 }
 
-/* One panel in the current viewport: grid, frame, a line per arm, and its title above. */
+/* The y range of a panel with a linear axis: its finite values with a margin; none finite: [0, 1]
+ * and *none set. A constant is shown in the middle of a range around it. */
+static void linear_range(const panel *p, const plot_data *d, double *lo, double *hi, bool *none) {
+  double mn = INFINITY, mx = -INFINITY;
+  for (int a = 0; a < d->narm; a++)
+    for (size_t r = 0; p->y[a] && r < d->nrow[a]; r++) {
+      double v = p->y[a][r];
+      if (isfinite(v)) {
+        if (v < mn) mn = v;
+        if (v > mx) mx = v;
+      }
+    }
+  *none = !(mn <= mx);
+  if (*none) {
+    *lo = 0, *hi = 1;
+    return;
+  }
+  double span = mx - mn;
+  if (!(span > 1e-12 * fmax(fabs(mn), fabs(mx)))) { /* a constant */
+    span = mx != 0 ? 0.2 * fabs(mx) : 1;
+    *lo = mn - 0.5 * span, *hi = mx + 0.5 * span;
+    return;
+  }
+  *lo = mn - 0.05 * span, *hi = mx + 0.06 * span;
+}
+
+/* A linear axis's labels: values divided by 10^exp (a power shared by the axis and shown in its
+ * y label), with as many decimals as the tick step needs. */
+typedef struct linear_axis {
+  double step;
+  int exp;
+} linear_axis;
+
+/* The shared power of ten of a linear axis from lo to hi: 0 where the largest magnitude is
+ * from 0.01 to 10^4, else its decade. */
+static int linear_exp(double lo, double hi) {
+  double a = fmax(fabs(lo), fabs(hi));
+  return a > 0 && isfinite(a) && (a < 1e-2 || a >= 1e4) ? (int)floor(log10(a * (1 + 1e-9))) : 0;
+}
+
+static void linear_label(PLINT axis, PLFLT value, char *out, PLINT n, PLPointer data) {
+  (void)axis;
+  const linear_axis *ax = data;
+  double scale = pow(10, ax->exp), step = ax->step / scale, v = value / scale;
+  if (step > 0) v = round(v / step) * step;
+  if (fabs(v) < 1e-9 * step) v = 0;
+  int dec = step > 0 && step < 1 ? (int)ceil(-log10(step) - 1e-9) : 0;
+  if (dec > 6) dec = 6;
+  snprintf(out, (size_t)n, "%.*f", dec, v);
+}
+
+/* The step, in decades, between labelled decades of a log axis from lo to hi: 1, or as much
+ * more as keeps the labels 2.2 character heights apart in the current viewport. */
+static double decade_step(double lo, double hi) {
+  double gap = label_gap(lo, hi), ndec = floor(hi) - ceil(lo) + 1;
+  static const double steps[] = {1, 2, 3, 4, 5, 10, 20};
+  for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+    if (ceil(ndec / steps[i]) * gap <= hi - lo) return steps[i];
+  return 20;
+}
+
+/* One panel in the current viewport: grid, frame, a line per arm, and its title above. Panels
+ * with their own y label (p->ylabel) get it in ylab, with the power of ten of a linear axis's
+ * labels in front ("×10#u5#d /day"). */
 static void draw_panel(const figure *f, const panel *p, const plot_data *d, double chr, double xstep, bool xnum,
-                       double *bx, double *by) {
+                       double *bx, double *by, char *ylab, size_t nylab) {
   double lo, hi;
   bool all_zero;
-  panel_range(p, d, f->decades, &lo, &hi, &all_zero);
   plschr(0, chr);
-  ylabels L;
-  ensure_two_labels(&lo, hi, &L);
-  plwind(d->t0, d->t1, lo, hi);
   pllsty(1);
-  plcol0(COL_GRID);
-  plwidth(0.8);
-  plbox("g", xstep, 0, "gl", 0, 0);
-  draw_minor_labels(&L, d->t0, d->t1, lo, hi, true);
-  plcol0(COL_FG);
-  plwidth(1.0);
-  plbox(xnum ? "bcnst" : "bcst", xstep, 0, "bcnstlv", 0, 0);
-  draw_minor_labels(&L, d->t0, d->t1, lo, hi, false);
+  if (ylab && nylab) pl_text(ylab, nylab, p->ylabel, nylab / 2 - 4);
+  if (p->linear) {
+    linear_range(p, d, &lo, &hi, &all_zero);
+    plwind(d->t0, d->t1, lo, hi);
+    /* as many labels as fit 2.2 character heights apart, from 2 to 6 */
+    double gap = label_gap(lo, hi), nfit = gap > 0 ? (hi - lo) / gap : 2;
+    linear_axis ax = {.step = nice_step(hi - lo, (int)fmin(fmax(nfit, 2), 6)), .exp = linear_exp(lo, hi)};
+    plcol0(COL_GRID);
+    plwidth(0.8);
+    plbox("g", xstep, 0, "g", ax.step, 0);
+    plcol0(COL_FG);
+    plwidth(1.0);
+    plslabelfunc(linear_label, &ax);
+    plbox(xnum ? "bcnst" : "bcst", xstep, 0, "bcnstvo", ax.step, 0);
+    plslabelfunc(NULL, NULL);
+    if (ax.exp && ylab && nylab) {
+      char t[256];
+      snprintf(t, sizeof t, "×10#u%d#d %s", ax.exp, ylab);
+      snprintf(ylab, nylab, "%s", t);
+    }
+  } else {
+    panel_range(p, d, f->decades, &lo, &hi, &all_zero);
+    ylabels L;
+    ensure_two_labels(&lo, hi, &L);
+    plwind(d->t0, d->t1, lo, hi);
+    /* output figures: no more decades labelled than fit (PLplot labels every decade of a log
+     * axis, so these are labelled here) */
+    double every = f->marks && L.n > 2 && L.digit[0] == 1 ? decade_step(lo, hi) : 1;
+    plcol0(COL_GRID);
+    plwidth(0.8);
+    plbox("g", xstep, 0, "gl", 0, 0);
+    draw_minor_labels(&L, d->t0, d->t1, lo, hi, true);
+    plcol0(COL_FG);
+    plwidth(1.0);
+    plbox(xnum ? "bcnst" : "bcst", xstep, 0, every > 1 ? "bcstl" : "bcnstlv", 0, 0);
+    draw_minor_labels(&L, d->t0, d->t1, lo, hi, false);
+    for (double k = ceil(lo); every > 1 && k <= hi; k++)
+      if (fmod(k, every) == 0) {
+        char t[32];
+        snprintf(t, sizeof t, "10#u%d#d", (int)k);
+        plmtex("lv", 0.5, (k - lo) / (hi - lo), 1.0, t);
+      }
+  }
   plwidth(2.4);
   for (int a = 0; a < d->narm; a++) {
     if (!p->y[a] || !d->days[a]) continue;
     plcol0(arm_colour(a));
     pllsty(arm_style(a));
-    draw_series(d->days[a], p->y[a], d->nrow[a], lo, bx, by);
+    draw_series(d->days[a], p->y[a], d->nrow[a], p->linear ? NAN : lo, bx, by);
   }
   pllsty(1);
   plwidth(1.0);
@@ -489,6 +641,46 @@ static void draw_doses(const plot_data *d, double chr, double xstep) {
   plbox("bnsti", xstep, 0, "b", 0, 0); /* ticks outward, clear of the marks */
   plbox("c", 0, 0, "c", 0, 0); /* no ticks from the top edge across the narrow strip */
   plmtex("lv", 0.8, 0.5, 1.0, "doses");
+}
+
+/* The dose marks under one panel of a grid, in the current viewport: a thin row of small
+ * triangles per arm that has doses (first arm on top), in the arm's colour, and the time axis
+ * (numbered when xnum). width_px: the page's width. */
+static void draw_marks(const plot_data *d, double chr, double xstep, bool xnum, double width_px) {
+  int rows = dose_rows(d);
+  PLFLT vx0, vx1, vy0, vy1;
+  plgvpd(&vx0, &vx1, &vy0, &vy1);
+  double vp_px = (vx1 - vx0) * width_px;
+  double w = vp_px > 0 ? 2.6 / vp_px * (d->t1 - d->t0) : 0.006 * (d->t1 - d->t0); /* half a mark: 2.6 px */
+  plwind(d->t0, d->t1, 0, rows);
+  plschr(0, chr);
+  plcol0(COL_GRID);
+  plwidth(0.8);
+  plbox("g", xstep, 0, "", 0, 0);
+  int row = 0;
+  for (int a = 0; a < d->narm; a++) {
+    const exo_arm_result *arm = &d->arms[a];
+    if (arm->ndose <= 0 || !arm->dose_days) continue;
+    double y0 = rows - 1 - row + 0.08;
+    plcol0(arm_colour(a));
+    for (int k = 0; k < arm->ndose; k++) {
+      double t = arm->dose_days[k];
+      if (!isfinite(t) || t < d->t0 || t > d->t1) continue;
+      PLFLT tx[3] = {t - w, t + w, t}, ty[3] = {y0, y0, y0 + 0.84};
+      plfill(3, tx, ty);
+    }
+    row++;
+  }
+  plcol0(COL_FG);
+  plwidth(1.0);
+  plbox(xnum ? "bnsti" : "bsti", xstep, 0, "b", 0, 0); /* ticks outward, clear of the marks */
+  plbox("", 0, 0, "c", 0, 0);
+}
+
+/* The height of the dose strip under each panel of an output figure's grid, in pixels (0: none) */
+static double marks_px(const figure *f, const plot_data *d) {
+  int rows = f->marks && f->npanel > 1 ? dose_rows(d) : 0;
+  return rows ? fmin(4 + 5.0 * rows, 64) : 0; /* 5 px a row, thinner beyond 12 arms with doses */
 }
 
 /* Whether arm a has data in any panel of f */
@@ -566,15 +758,15 @@ static void grid_shape(int n, int *nc, int *nr) {
 #define LEGEND_PX 270 /* the legend's column at the right of the page */
 
 /* The page: 1000 x 650 px for one panel; wider for more columns, and as tall as panels about
- * 1.35 times as wide as high need. */
-static void page_size(figure *f) {
+ * 1.35 times as wide as high (and the dose strips under them) need. */
+static void page_size(figure *f, const plot_data *d) {
   int nc, nr;
   f->width = 1000, f->height = 650;
   if (f->npanel <= 1) return;
   grid_shape(f->npanel, &nc, &nr);
   f->width = nc <= 2 ? 1000 : nc == 3 ? 1200 : 1400;
   double panel_w = (f->width - 95.0 - LEGEND_PX) / nc - 70, panel_h = panel_w / 1.35;
-  int h = (int)(nr * (panel_h + 75) + 70 + 50);
+  int h = (int)(nr * (panel_h + 75 + marks_px(f, d)) + 70 + 50);
   f->height = h < 550 ? 550 : h > 1000 ? 1000 : h;
 }
 
@@ -588,35 +780,51 @@ static void draw_figure(const figure *f, const plot_data *d, double *bx, double 
   int nc = 1, nr = 1;
   if (grid) grid_shape(f->npanel, &nc, &nr);
   /* plotting region; with a grid each cell also holds its panel's tick labels and title */
-  double gx0 = (grid ? 40 : 100) / W, gx1 = 1 - (LEGEND_PX + 15) / W;
+  bool units = f->marks && grid; /* each panel's own y label, left of its tick labels */
+  /* a single output's tick labels may be wide (7×10^5): more room for them */
+  double gx0 = (units ? 20 : grid ? 40 : f->marks ? 125 : 100) / W, gx1 = 1 - (LEGEND_PX + 15) / W;
   double gy0 = (grid ? (note ? 70 : 45) : (note ? 95 : 75)) / H, gy1 = 1 - (grid || f->doses ? 78 : 100) / H;
   double xlab = gy0 - (grid ? 20 : 52) / H; /* centre of "time (days)" */
   double chr = (grid ? 0.78 : 0.95) * fs;
+  char ylab[256] = ""; /* a panel's own y label */
   pladv(0);
   plsmaj(0, grid ? 0.6 * fs : 0.8 * fs);
   plsmin(0, grid ? 0.6 * fs : 0.8 * fs);
   plsfont(PL_FCI_SANS, PL_FCI_UPRIGHT, PL_FCI_MEDIUM);
   if (!grid) {
-    int rows = f->doses ? dose_rows(d) : 0;
+    int rows = f->doses || f->marks ? dose_rows(d) : 0;
     double xstep = nice_step(d->t1 - d->t0, 8);
     double sh = rows ? fmin(14 + 14.0 * rows, 110) / H : 0, top = gy0 + (rows ? sh + 8 / H : 0);
     plvpor(gx0, gx1, top, gy1);
-    draw_panel(f, &f->panels[0], d, chr, xstep, !rows, bx, by);
+    draw_panel(f, &f->panels[0], d, chr, xstep, !rows, bx, by, f->marks ? ylab : NULL, sizeof ylab);
     if (rows) {
       plvpor(gx0, gx1, gy0, gy0 + sh);
       draw_doses(d, chr, xstep);
     }
   } else {
     double cw = (gx1 - gx0) / nc, ch = (gy1 - gy0) / nr, xstep = nice_step(d->t1 - d->t0, 4);
+    double left = (units ? 84 : 58) / W, sp = marks_px(f, d) / H;
     for (int i = 0; i < f->npanel; i++) {
-      double x0 = gx0 + (i % nc) * cw, y1 = gy1 - (i / nc) * ch;
-      plvpor(x0 + 58 / W, x0 + cw - 12 / W, y1 - ch + 30 / H, y1 - 45 / H);
-      draw_panel(f, &f->panels[i], d, chr, xstep, i + nc >= f->npanel, bx, by);
+      double x0 = gx0 + (i % nc) * cw, y1 = gy1 - (i / nc) * ch, yb = y1 - ch + 30 / H;
+      bool xnum = i + nc >= f->npanel;
+      plvpor(x0 + left, x0 + cw - 12 / W, yb + sp, y1 - 45 / H);
+      draw_panel(f, &f->panels[i], d, chr, xstep, xnum && !sp, bx, by, units ? ylab : NULL, sizeof ylab);
+      if (sp > 0) {
+        plvpor(x0 + left, x0 + cw - 12 / W, yb, yb + sp);
+        draw_marks(d, chr, xstep, xnum, W);
+      }
+      if (units && *ylab) {
+        plvpor(0, 1, 0, 1);
+        plwind(0, 1, 0, 1);
+        plcol0(COL_FG);
+        plschr(0, chr);
+        plptex(x0 + 14 / W, 0.5 * (yb + sp + y1 - 45 / H), 0, 1, 0.5, ylab);
+      }
     }
   }
   plvpor(gx1 + 15 / W, 1 - 5 / W, gy0, gy1 - (grid ? 30 / H : 0));
   plwind(0, 1, 0, 1);
-  draw_legend(f, d, f->doses && dose_rows(d) > 0, fs, LEGEND_PX - 5);
+  draw_legend(f, d, (f->doses || f->marks) && dose_rows(d) > 0, fs, LEGEND_PX - 5);
   /* title and shared axis labels */
   plvpor(0, 1, 0, 1);
   plwind(0, 1, 0, 1);
@@ -627,7 +835,13 @@ static void draw_figure(const figure *f, const plot_data *d, double *bx, double 
   plsfont(-1, -1, PL_FCI_MEDIUM);
   plschr(0, 1.05 * fs);
   plptex(0.5 * (gx0 + gx1), xlab, 1, 0, 0.5, "time (days)");
-  plptex(25 / W, 0.5 * (gy0 + gy1), 0, 1, 0.5, f->ylabel);
+  if (!grid && f->marks) { /* the panel's own label, as draw_panel made it */
+    plptex(25 / W, 0.5 * (gy0 + gy1), 0, 1, 0.5, ylab);
+  } else if (f->ylabel && *f->ylabel) {
+    char t[200];
+    pl_text(t, sizeof t, f->ylabel, 80);
+    plptex(25 / W, 0.5 * (gy0 + gy1), 0, 1, 0.5, t);
+  }
   if (note) {
     char t[600];
     pl_text(t, sizeof t, f->note, sizeof t / 2 - 4);
@@ -765,45 +979,88 @@ static exo_status write_figure(const figure *f, const plot_data *d, const char *
   return st;
 }
 
+/* The output figure named like output i's, when output i is the first of it; else NULL */
+static const char *first_of_figure(const exo_model *m, int i) {
+  const char *name = m->outputs[i].figure;
+  if (!name || !*name) return NULL;
+  for (int j = 0; j < i; j++)
+    if (m->outputs[j].figure && !strcmp(m->outputs[j].figure, name)) return NULL;
+  return name;
+}
+
+#define NBUILTIN 3
+static const char *const builtin_names[NBUILTIN] = {"tumour_burden", "immune", "vesicles"};
+
 exo_status exo_plot_arms(const char *dir, const exo_model *m, const exo_arm_result *arms, int narm, exo_error *err) {
   if (!dir || !*dir) return exo_error_set(err, EXO_ERR_IO, "plots: the output directory name is empty");
   if (narm < 0 || (narm > 0 && !arms)) return exo_error_set(err, EXO_ERR_USAGE, "plots: no arms given");
+  /* the figures: the built-in ones, then one per distinct figure name of the outputs */
+  int nout = 0;
+  for (int i = 0; m && i < m->noutput; i++) {
+    const char *name = first_of_figure(m, i);
+    if (!name) continue;
+    for (int k = 0; k < NBUILTIN; k++)
+      if (!strcmp(name, builtin_names[k]))
+        return exo_error_set(err, EXO_ERR_MODEL,
+                             "output %s: figure '%s' is the name of a built-in plot of exosim compare; choose another",
+                             m->outputs[i].name, name);
+    nout++;
+  }
   char pdir[PATH_LEN];
   if (snprintf(pdir, sizeof pdir, "%s/plots", dir) >= (int)sizeof pdir)
     return exo_error_set(err, EXO_ERR_IO, "%s: output path too long", dir);
   exo_status st = make_dirs(pdir, err);
   if (st) return st;
+  int nfig = NBUILTIN + nout;
+  figure *figs = calloc((size_t)nfig, sizeof *figs);
+  if (!figs) return nomem(err);
+  figs[0] = (figure){.name = "tumour_burden", .title = "Tumour burden", .ylabel = "tumour burden (cells)",
+                     .decades = 10, .doses = true};
+  figs[1] = (figure){.name = "immune", .title = "Immune and other non-tumour cells",
+                     .ylabel = "cells (sum over compartments)", .decades = 8};
+  figs[2] = (figure){.name = "vesicles", .title = "Vesicle pools", .ylabel = "vesicles (sum over compartments)",
+                     .decades = 8};
+  for (int i = 0, k = NBUILTIN; m && i < m->noutput; i++) {
+    const char *name = first_of_figure(m, i);
+    if (!name) continue;
+    figure *f = &figs[k++];
+    *f = (figure){.name = name, .decades = 8, .marks = true};
+    figure_title(f->tbuf, sizeof f->tbuf, name);
+    f->title = f->tbuf;
+  }
   /* plots of an earlier comparison in the same directory must not pass for this one's */
-  static const char *const names[] = {"tumour_burden", "immune", "vesicles"};
-  for (size_t i = 0; i < 3; i++)
+  for (int i = 0; i < nfig && !st; i++)
     for (int k = 0; k < 2; k++) {
       char path[PATH_LEN + 32];
-      snprintf(path, sizeof path, "%s/%s.%s", pdir, names[i], k ? "svg" : "png");
-      if (unlink(path) && errno != ENOENT)
-        return exo_error_set(err, EXO_ERR_IO, "%s: cannot remove the previous plot: %s", path, strerror(errno));
+      if (snprintf(path, sizeof path, "%s/%s.%s", pdir, figs[i].name, k ? "svg" : "png") >= (int)sizeof path) {
+        st = exo_error_set(err, EXO_ERR_IO, "%s: output path too long", pdir);
+        break;
+      }
+      if (unlink(path) && errno != ENOENT) {
+        st = exo_error_set(err, EXO_ERR_IO, "%s: cannot remove the previous plot: %s", path, strerror(errno));
+        break;
+      }
     }
-  if (!have_device("pngcairo") || !have_device("svgcairo"))
-    return exo_error_set(err, EXO_ERR_IO,
-                         "plots: PLplot has no pngcairo/svgcairo device (install its Cairo driver: plplot-driver-cairo)");
+  if (!st && (!have_device("pngcairo") || !have_device("svgcairo")))
+    st = exo_error_set(err, EXO_ERR_IO,
+                       "plots: PLplot has no pngcairo/svgcairo device (install its Cairo driver: plplot-driver-cairo)");
+  if (st) {
+    free(figs);
+    return st;
+  }
 
   plot_data d;
   st = data_init(&d, m, arms, narm, err);
-  figure figs[3] = {
-      {.name = "tumour_burden", .title = "Tumour burden", .ylabel = "tumour burden (cells)",
-       .decades = 10, .doses = true},
-      {.name = "immune", .title = "Immune and other non-tumour cells", .ylabel = "cells (sum over compartments)",
-       .decades = 8},
-      {.name = "vesicles", .title = "Vesicle pools", .ylabel = "vesicles (sum over compartments)",
-       .decades = 8},
-  };
   if (!st) st = build_tumour(&figs[0], &d, err);
   if (!st) st = build_species(&figs[1], &d, EXO_KIND_CELLS, err);
   if (!st) st = build_species(&figs[2], &d, EXO_KIND_VESICLES, err);
-  for (int i = 0; i < 3 && !st; i++) {
-    page_size(&figs[i]);
+  for (int i = NBUILTIN; i < nfig && !st; i++) st = build_outputs(&figs[i], &d, err);
+  for (int i = 0; i < nfig && !st; i++) {
+    page_size(&figs[i], &d);
     st = write_figure(&figs[i], &d, pdir, err);
   }
-  for (int i = 0; i < 3; i++) figure_free(&figs[i], narm);
+  for (int i = 0; i < nfig; i++) figure_free(&figs[i], narm);
+  free(figs);
   data_free(&d);
   return st;
 }

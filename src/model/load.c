@@ -714,6 +714,8 @@ static exo_status read_outputs(loader *L, struct fy_node *sec, exo_pos at) {
       struct fy_node *fg = exo__get(v, "figure");
       if (fg) {
         if ((st = exo__scalar(L, fg, kp, "figure", &o->figure))) return st;
+        if (!strcmp(o->figure, "tumour_burden") || !strcmp(o->figure, "immune") || !strcmp(o->figure, "vesicles"))
+          return exo__lerr(L, exo__node_pos(fg, kp), EXO_ERR_MODEL, "'%s' is the name of a built-in figure: choose another", o->figure);
         if (!exo_is_identifier(o->figure))
           return exo__lerr(L, exo__node_pos(fg, kp), EXO_ERR_MODEL, "figure names are plain names (e.g. cargo_exposure), not '%s'", o->figure);
       }
