@@ -33,6 +33,7 @@ test-asan: deps
 bench: build
 	@./scripts/install-deps.sh bench
 	@./$(BUILD)/exo_bench_systemic | tee $(BUILD)/bench-systemic.txt
+	@./$(BUILD)/exo_bench_fields | tee $(BUILD)/bench-fields.txt
 	@/usr/bin/python3 bench/scipy_reference.py $(BUILD)/bench-systemic.txt
 
 # Figures generated from the models themselves (Graphviz from Debian).
