@@ -59,6 +59,12 @@ has "$T/d/run.json" "blows_up"
 has "$T/stderr" "blows_up"
 [ ! -e "$T/d/timeseries.csv" ] || fail "a failed run presented a time series"
 
+# run.json stays valid JSON whatever the model's path holds (a raw byte becomes U+FFFD)
+bad="$T/$(printf 'k\377"\\\t.yaml')"
+cp "$SRC/models/examples/kuznetsov1994.yaml" "$bad"
+expect_rc 0 "$EXO" run "$bad" --out "$T/badname" --days 1
+/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["status"]=="complete" and "\ufffd" in d["model"]["source"]' "$T/badname/run.json" || fail "run.json of a model with a raw byte in its path is not valid JSON"
+
 # 5. check, show, models, usage errors
 expect_rc 0 "$EXO" check "$SRC/models/examples/kuznetsov1994.yaml"
 has "$T/stdout" "processes (6)"
@@ -83,7 +89,7 @@ has "$T/stderr" "the output directory name is empty"
 # an unwritable output directory is reported, not crashed on
 mkdir -p "$T/ro" && touch "$T/ro/file"
 expect_rc 1 "$EXO" run --out "$T/ro/file/sub"
-has "$T/stderr" "cannot create output directory"
+has "$T/stderr" "cannot create the output directory"
 
 # 6. an output with a unit is written in that unit (de Pillis D in /day = 1440 x internal /min)
 expect_rc 0 "$EXO" run depillis2005 --out "$T/dp" --days 5

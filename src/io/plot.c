@@ -33,6 +33,7 @@
 #include <plplot.h>
 
 #include "exosim/report.h"
+#include "io/iohelp.h"
 #include "exosim/units.h"
 #include "model/model.h"
 
@@ -869,26 +870,6 @@ const char *__lsan_default_suppressions(void) { return "leak:libfontconfig.so\n"
 
 /* ---- files ---------------------------------------------------------------------------------- */
 
-static exo_status make_dirs(const char *dir, exo_error *err) {
-  char path[PATH_LEN];
-  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-    return exo_error_set(err, EXO_ERR_IO, "%s: output path too long", dir);
-  for (char *p = path + 1;; p++) {
-    if (*p == '/' || *p == '\0') {
-      char c = *p;
-      *p = '\0';
-      if (mkdir(path, 0777) && errno != EEXIST)
-        return exo_error_set(err, EXO_ERR_IO, "%s: cannot create the plot directory: %s", path, strerror(errno));
-      *p = c;
-      if (!c) break;
-    }
-  }
-  struct stat sb;
-  if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
-    return exo_error_set(err, EXO_ERR_IO, "%s: cannot create the plot directory: not a directory", dir);
-  return EXO_OK;
-}
-
 /* true when the file is a whole PNG (ends with the IEND chunk) or SVG (ends with </svg>) */
 static bool file_whole(const char *path, bool png, long *size) {
   FILE *fp = fopen(path, "rb");
@@ -1009,7 +990,7 @@ exo_status exo_plot_arms(const char *dir, const exo_model *m, const exo_arm_resu
   char pdir[PATH_LEN];
   if (snprintf(pdir, sizeof pdir, "%s/plots", dir) >= (int)sizeof pdir)
     return exo_error_set(err, EXO_ERR_IO, "%s: output path too long", dir);
-  exo_status st = make_dirs(pdir, err);
+  exo_status st = exo__mkdir_p(pdir, "plot directory", err);
   if (st) return st;
   int nfig = NBUILTIN + nout;
   figure *figs = calloc((size_t)nfig, sizeof *figs);

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/strutil.h"
+#include "io/iohelp.h"
 #include "exosim/report.h"
 #include "exosim/version.h"
 #include "model/model.h"
@@ -30,33 +30,23 @@
 /* Writes s as HTML text, safe both between tags and inside a quoted attribute: & < > " ' become
  * entities; well-formed UTF-8 is copied; a malformed byte or a control character (other than
  * tab and newline) becomes U+FFFD. */
-static void html(FILE *f, const char *s) {
-  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-    switch (*p) {
-    case '&': fputs("&amp;", f); break;
-    case '<': fputs("&lt;", f); break;
-    case '>': fputs("&gt;", f); break;
-    case '"': fputs("&quot;", f); break;
-    case '\'': fputs("&#39;", f); break;
-    case '\t':
-    case '\n': fputc(*p, f); break;
-    default:
-      if (*p < 0x20 || *p == 0x7f) {
-        fputs("\xef\xbf\xbd", f);
-      } else if (*p < 0x80) {
-        fputc(*p, f);
-      } else {
-        size_t len = exo_utf8_len(p, strlen((const char *)p));
-        if (len) {
-          fwrite(p, 1, len, f);
-          p += len - 1;
-        } else {
-          fputs("\xef\xbf\xbd", f);
-        }
-      }
-    }
+static bool html_ascii(FILE *f, unsigned char c) {
+  switch (c) {
+  case '&': fputs("&amp;", f); return true;
+  case '<': fputs("&lt;", f); return true;
+  case '>': fputs("&gt;", f); return true;
+  case '"': fputs("&quot;", f); return true;
+  case '\'': fputs("&#39;", f); return true;
+  case '\t':
+  case '\n': return false;
+  default:
+    if (c >= 0x20 && c != 0x7f) return false;
+    fputs("\xef\xbf\xbd", f);
+    return true;
   }
 }
+
+static void html(FILE *f, const char *s) { exo__write_escaped(f, s, html_ascii, "\xef\xbf\xbd"); }
 
 /* Writes s percent-encoded for a relative URL path: only unreserved characters and '/' are kept,
  * so the result needs no further HTML escaping. */

@@ -9,33 +9,12 @@
 #include <unistd.h>
 
 #include "exosim/ensemble.h"
-#include "core/strutil.h"
+#include "io/iohelp.h"
 #include "exosim/io.h"
 #include "model/model.h"
 
-static exo_status mkdir_p(const char *dir, exo_error *err) {
-  char path[4096];
-  if (!*dir) return exo_error_set(err, EXO_ERR_IO, "the output directory name is empty");
-  if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-    return exo_error_set(err, EXO_ERR_IO, "%s: output path too long", dir);
-  for (char *p = path + 1;; p++) {
-    if (*p == '/' || *p == '\0') {
-      char c = *p;
-      *p = '\0';
-      if (mkdir(path, 0777) && errno != EEXIST)
-        return exo_error_set(err, EXO_ERR_IO, "%s: cannot create output directory: %s", path, strerror(errno));
-      *p = c;
-      if (!c) break;
-    }
-  }
-  struct stat sb;
-  if (stat(dir, &sb) || !S_ISDIR(sb.st_mode))
-    return exo_error_set(err, EXO_ERR_IO, "%s: not a directory", dir);
-  return EXO_OK;
-}
-
 exo_status exo_io_prepare_outdir(const char *dir, exo_error *err) {
-  exo_status st = mkdir_p(dir, err);
+  exo_status st = exo__mkdir_p(dir, "output directory", err);
   if (st) return st;
   char path[4200];
   /* outputs of an earlier run in the same directory must not pass for this run's */
@@ -98,33 +77,25 @@ exo_status exo_io_write_timeseries(const char *dir, const exo_recorder *rec, exo
   return close_and_rename(f, dir, "timeseries.csv", tmp, err);
 }
 
+/* JSON's own escapes; control characters as \u00XX; invalid UTF-8 (a raw byte in a file name)
+ * would make the JSON invalid, so it becomes U+FFFD */
+static bool json_ascii(FILE *f, unsigned char c) {
+  switch (c) {
+  case '"': fputs("\\\"", f); return true;
+  case '\\': fputs("\\\\", f); return true;
+  case '\n': fputs("\\n", f); return true;
+  case '\r': fputs("\\r", f); return true;
+  case '\t': fputs("\\t", f); return true;
+  default:
+    if (c >= 0x20) return false;
+    fprintf(f, "\\u%04x", c);
+    return true;
+  }
+}
+
 void exo_json_string(FILE *f, const char *s) {
   fputc('"', f);
-  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
-    switch (*p) {
-    case '"': fputs("\\\"", f); break;
-    case '\\': fputs("\\\\", f); break;
-    case '\n': fputs("\\n", f); break;
-    case '\r': fputs("\\r", f); break;
-    case '\t': fputs("\\t", f); break;
-    default:
-      if (*p < 0x20) {
-        fprintf(f, "\\u%04x", *p);
-      } else if (*p < 0x80) {
-        fputc(*p, f);
-      } else {
-        /* copy a well-formed UTF-8 sequence; anything else (a raw byte in a file name) would
-         * make the JSON invalid, so it becomes U+FFFD */
-        size_t len = exo_utf8_len(p, strlen((const char *)p));
-        if (len) {
-          fwrite(p, 1, len, f);
-          p += len - 1;
-        } else {
-          fputs("\\ufffd", f);
-        }
-      }
-    }
-  }
+  exo__write_escaped(f, s, json_ascii, "\\ufffd");
   fputc('"', f);
 }
 
