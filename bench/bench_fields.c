@@ -31,21 +31,7 @@
 #define REPEATS 5
 #define STEPS 100 /* one simulated minute */
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return v[n / 2];
-}
+#include "bench_util.h"
 
 /* Memory bandwidth on nthreads threads, bytes per second (median of 7 after one warm-up), over
  * 2^26 doubles per array:

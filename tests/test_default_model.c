@@ -17,22 +17,11 @@
 #include "exosim/model.h"
 #include "exosim/systemic.h"
 #include "model/model.h"
+#include "run_helpers.h"
 
-#define DAY 1440.0
 #define MAX_SETS 16
 
-typedef struct run {
-  exo_model *m;
-  exo_recorder rec;
-  exo_solver_stats stats;
-} run;
 
-static void load_builtin(const char *name, exo_model **m) {
-  const char *text = exo_builtin_model_text(name, NULL);
-  if (!text) fail_msg("no built-in model '%s'", name);
-  exo_error err = {0};
-  if (exo_model_load_string(text, strlen(text), name, m, &err)) fail_msg("load %s: %s", name, err.msg);
-}
 
 /* Runs a built-in model with the NULL-terminated overrides applied in order. */
 static void run_builtin(run *r, const char *name, const char *const *sets) {
@@ -46,31 +35,9 @@ static void run_builtin(run *r, const char *name, const char *const *sets) {
   if (exo_systemic_run(r->m, NULL, &r->rec, &r->stats, &err)) fail_msg("run %s: %s", name, err.msg);
 }
 
-static void run_free(run *r) {
-  exo_recorder_free(&r->rec);
-  exo_solver_stats_free(&r->stats);
-  exo_model_free(r->m);
-}
 
-static size_t col(const run *r, const char *name) {
-  for (size_t i = 0; i < exo_systemic_column_count(r->m); i++)
-    if (!strcmp(exo_systemic_column_name(r->m, i), name)) return i;
-  fail_msg("no column '%s'", name);
-  return 0;
-}
 
-/* A column's value at a day, in internal units (counts for states; per minute for rates). */
-static double at(const run *r, double day, const char *name) {
-  size_t c = col(r, name);
-  for (size_t i = 0; i < r->rec.nrow; i++)
-    if (fabs(r->rec.times[i] - day * DAY) < 1e-6) return r->rec.values[i * r->rec.ncol + c];
-  fail_msg("no output at day %g", day);
-  return NAN;
-}
 
-static double final(const run *r, const char *name) {
-  return r->rec.values[(r->rec.nrow - 1) * r->rec.ncol + col(r, name)];
-}
 
 /* a > b by at least the given relative margin, with a message naming both numbers. */
 static void assert_more(double a, double b, double margin, const char *what) {

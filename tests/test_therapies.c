@@ -21,14 +21,9 @@
 #include "exosim/model.h"
 #include "exosim/systemic.h"
 #include "model/model.h"
+#include "run_helpers.h"
 
-#define DAY 1440.0
 
-typedef struct run {
-  exo_model *m;
-  exo_recorder rec;
-  exo_solver_stats stats;
-} run;
 
 static void load_text(const char *yaml, exo_model **m) {
   exo_error err = {0};
@@ -58,12 +53,7 @@ static void run_text(run *r, const char *yaml, const char *arm, const char *cons
   run_model(r, arm, 0);
 }
 
-static void load_default(exo_model **m) {
-  const char *text = exo_builtin_model_text("default", NULL);
-  if (!text) fail_msg("no built-in model 'default'");
-  exo_error err = {0};
-  if (exo_model_load_string(text, strlen(text), "default", m, &err)) fail_msg("load default: %s", err.msg);
-}
+static void load_default(exo_model **m) { load_builtin("default", m); }
 
 /* The default model with an arm; output_every_days > 0 replaces the output interval. */
 static void run_default(run *r, const char *arm, const char *const *sets, double end_days, double output_every_days) {
@@ -73,30 +63,6 @@ static void run_default(run *r, const char *arm, const char *const *sets, double
   if (output_every_days > 0) r->m->solver.output_every = output_every_days * DAY;
   run_model(r, arm, end_days);
 }
-
-static void run_free(run *r) {
-  exo_recorder_free(&r->rec);
-  exo_solver_stats_free(&r->stats);
-  exo_model_free(r->m);
-}
-
-static size_t col(const run *r, const char *name) {
-  for (size_t i = 0; i < exo_systemic_column_count(r->m); i++)
-    if (!strcmp(exo_systemic_column_name(r->m, i), name)) return i;
-  fail_msg("no column '%s'", name);
-  return 0;
-}
-
-/* A column's value at a day (internal units: counts for states). */
-static double at(const run *r, double day, const char *name) {
-  size_t c = col(r, name);
-  for (size_t i = 0; i < r->rec.nrow; i++)
-    if (fabs(r->rec.times[i] - day * DAY) < 1e-6) return r->rec.values[i * r->rec.ncol + c];
-  fail_msg("no output at day %g", day);
-  return NAN;
-}
-
-static double final(const run *r, const char *name) { return r->rec.values[(r->rec.nrow - 1) * r->rec.ncol + col(r, name)]; }
 
 static void assert_rel(double got, double want, double tol, const char *what) {
   if (!(fabs(got - want) <= tol * fabs(want) + 1e-300))
