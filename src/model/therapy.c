@@ -197,6 +197,12 @@ static exo_status add_process(loader *L, int ti, const char *suffix, const char 
   return EXO_OK;
 }
 
+/* The name of the i-th per-target process: "kill_T", then "kill_1_T" (two targets may share a
+ * species name in different compartments). */
+static const char *target_suffix(loader *L, const char *what, int i, const exo_state *target) {
+  return i ? fmt(L, "%s_%d_%s", what, i, target->species) : fmt(L, "%s_%s", what, target->species);
+}
+
 /* A new amount (drug, antibody) in a compartment: a molecules species THERAPY_drug. */
 static exo_status add_pk_state(loader *L, struct fy_node *t, int ti, const char *what, int *state) {
   exo_model *m = L->m;
@@ -436,9 +442,9 @@ static exo_status build_therapy(loader *L, struct fy_node *t, int ti, int ki, co
       return st;
     for (int i = 0; i < n; i++) {
       const char *rate = fmt(L, "%s * %s * %s", on, m->params[rate_i].name, m->states[states[i]].column);
-      const char *suffix = fmt(L, "removal_%s", m->states[states[i]].species);
+      const char *suffix = target_suffix(L, "removal", i, &m->states[states[i]]);
       if (!rate || !suffix) return exo__nomem(L);
-      if ((st = add_process(L, ti, i ? fmt(L, "removal_%d_%s", i, m->states[states[i]].species) : suffix, rate, states[i], -1))) return st;
+      if ((st = add_process(L, ti, suffix, rate, states[i], -1))) return st;
     }
     return EXO_OK;
   }
@@ -471,9 +477,9 @@ static exo_status build_therapy(loader *L, struct fy_node *t, int ti, int ki, co
     for (int i = 0; i < n; i++) {
       const char *rate = fmt(L, "%s * hill(%s, %s, 1) * %s", m->params[kmax_i].name, m->states[d].column, m->params[ec_i].name,
                              m->states[states[i]].column);
-      const char *suffix = fmt(L, "kill_%s", m->states[states[i]].species);
+      const char *suffix = target_suffix(L, "kill", i, &m->states[states[i]]);
       if (!rate || !suffix) return exo__nomem(L);
-      if ((st = add_process(L, ti, i ? fmt(L, "kill_%d_%s", i, m->states[states[i]].species) : suffix, rate, states[i], -1))) return st;
+      if ((st = add_process(L, ti, suffix, rate, states[i], -1))) return st;
     }
     return EXO_OK;
   }
