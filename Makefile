@@ -34,6 +34,7 @@ bench: build
 	@./scripts/install-deps.sh bench
 	@./$(BUILD)/exo_bench_systemic | tee $(BUILD)/bench-systemic.txt
 	@./$(BUILD)/exo_bench_fields | tee $(BUILD)/bench-fields.txt
+	@./$(BUILD)/exo_bench_tissue | tee $(BUILD)/bench-tissue.txt
 	@/usr/bin/python3 bench/scipy_reference.py $(BUILD)/bench-systemic.txt
 
 # Figures generated from the models themselves (Graphviz from Debian).

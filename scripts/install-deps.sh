@@ -3,7 +3,7 @@
 # Runs apt-get as root, through sudo otherwise; if neither is possible it prints the exact
 # command for a person to run and fails.
 set -eu
-PKGS="cmake make gcc pkg-config libsundials-dev libfyaml-dev libcmocka-dev libplplot-dev plplot-driver-cairo"
+PKGS="cmake make gcc pkg-config libsundials-dev libfyaml-dev libcmocka-dev libplplot-dev plplot-driver-cairo librandom123-dev"
 # headless Chromium renders the HTML report in its test
 PKGS="$PKGS chromium"
 # `install-deps.sh bench` adds what `make bench` needs for its SciPy reference.

@@ -165,5 +165,32 @@ expect_rc 2 "$EXO" compare kuznetsov1994 --out "$T/c5"
 has "$T/stderr" "declares no arms"
 expect_rc 2 "$EXO" run "$ARMS" --arm nosuch --out "$T/c6"
 
+# --- the tissue engine: outputs, reproducibility across threads, bad options
+TS="$SRC/tests/data/tissue_small.yaml"
+expect_rc 0 "$EXO" run "$TS" --engine tissue --days 2h --seed 42 --threads 1 --out "$T/t1"
+expect_rc 0 "$EXO" run "$TS" --engine tissue --days 2h --seed 42 --threads 2 --out "$T/t2"
+OMP_NUM_THREADS=2 expect_rc 0 "$EXO" run "$TS" --engine tissue --days 2h --seed 43 --out "$T/t3"
+for f in timeseries.csv tissue.pvd slice.svg snapshots/cells_000000.vtp snapshots/cells_000001.vtp snapshots/fields_000001.vti; do
+  [ -s "$T/t1/$f" ] || fail "tissue run did not write $f"
+  cmp -s "$T/t1/$f" "$T/t2/$f" || fail "tissue $f differs between 1 and 2 threads with the same seed"
+done
+cmp -s "$T/t1/timeseries.csv" "$T/t3/timeseries.csv" && fail "seeds 42 and 43 gave the same tissue run"
+has "$T/t1/run.json" '"engine": "tissue"'
+has "$T/t1/run.json" '"seed": 42'
+has "$T/t2/run.json" '"threads": 2'
+has "$T/t3/run.json" '"threads": 2'
+has "$T/t1/run.json" '"snapshots/cells_000001.vtp"'
+has "$T/t1/run.json" '"status": "complete"'
+has "$T/t1/tissue.pvd" 'file="snapshots/fields_000001.vti"'
+head -1 "$T/t1/timeseries.csv" | grep -q 'tissue.tumour' || fail "tissue timeseries lacks tissue.tumour"
+head -1 "$T/t1/timeseries.csv" | grep -q 'systemic.blood.TEX' || fail "tissue timeseries lacks the coupled systemic columns"
+expect_rc 2 "$EXO" run "$TS" --engine tisue --out "$T/t4"
+has "$T/stderr" "expected 'systemic' or 'tissue'"
+expect_rc 2 "$EXO" run "$TS" --engine tissue --threads 0 --out "$T/t4"
+has "$T/stderr" "--threads 0: expected a whole number from 1"
+expect_rc 2 "$EXO" run "$TS" --engine tissue --seed -3 --out "$T/t4"
+expect_rc 2 "$EXO" run kuznetsov1994 --engine tissue --out "$T/t5"
+has "$T/stderr" "needs a 'tissue:' section"
+
 [ "$fails" -eq 0 ] && echo "test_cli: all checks passed"
 [ "$fails" -eq 0 ]

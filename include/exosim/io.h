@@ -28,6 +28,12 @@ typedef struct exo_run_info {
   double end_days;
   const char *status;            /* "complete" or "failed" */
   const char *reason;            /* failure message, or NULL */
+  /* tissue runs (engine "tissue"); NULL/0 for systemic runs */
+  const struct exo_tissue_stats *tissue;
+  unsigned long long seed;
+  int threads;
+  const char *const *files;      /* the files written besides run.json, relative to DIR */
+  int nfiles;
 } exo_run_info;
 
 /* DIR/run.json, with "status" as the last key. */

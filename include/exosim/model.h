@@ -52,5 +52,7 @@ const char *exo_model_host(const exo_model *m);        /* the host chosen with -
 const char *exo_model_source_path(const exo_model *m);
 /* Lower-case hex SHA-256 of the model text as loaded. */
 const char *exo_model_hash(const exo_model *m);
+/* Whether the model has a tissue section (exosim run --engine tissue needs one). */
+int exo_model_has_tissue(const exo_model *m);
 
 #endif

@@ -18,7 +18,7 @@
 #include "exosim/units.h"
 #include "exosim/version.h"
 
-enum { EXIT_RUN_FAILED = 1, EXIT_BAD_INPUT = 2 };
+#include "cli/cli.h"
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -26,8 +26,13 @@ static void usage(FILE *f) {
           "\n"
           "usage:\n"
           "  exosim run [MODEL] [--out DIR] [--days N] [--arm NAME] [--set NAME=VALUE]...\n"
+          "             [--engine systemic|tissue] [--seed N] [--threads N] [--snapshots 60min|off]\n"
           "                       simulate MODEL (a file or a built-in name; default: the built-in\n"
-          "                       default model) and write DIR/timeseries.csv and DIR/run.json\n"
+          "                       default model) and write DIR/timeseries.csv and DIR/run.json;\n"
+          "                       --engine tissue runs its tissue form (cells as agents in 3-D,\n"
+          "                       coupled to the systemic model) and adds VTK snapshots,\n"
+          "                       DIR/tissue.pvd and DIR/slice.svg; same --seed, same output at\n"
+          "                       any --threads (default: OMP_NUM_THREADS or all cores)\n"
           "  exosim compare [MODEL] [--arms A,B,...] [--out DIR] [--days N] [--set ...]\n"
           "                       run the model's treatment arms side by side (default: all) and\n"
           "                       write DIR/ARM/*, DIR/summary.csv, DIR/plots/ and DIR/report.html\n"
@@ -84,7 +89,26 @@ typedef struct run_args {
   double days;
   const char **sets;
   int nsets;
+  /* run --engine tissue */
+  bool tissue;
+  unsigned long long seed;
+  int threads;
+  double snapshot_every; /* minutes; < 0: the model's own */
 } run_args;
+
+/* A whole number in [lo, hi] for an option, or an error message. */
+static int parse_count(const char *opt, const char *val, unsigned long long lo, unsigned long long hi, unsigned long long *out) {
+  char *end;
+  errno = 0;
+  if (!val[0] || val[0] == '-') goto bad;
+  unsigned long long v = strtoull(val, &end, 10);
+  if (errno || *end || v < lo || v > hi) goto bad;
+  *out = v;
+  return 0;
+bad:
+  fprintf(stderr, "exosim: %s %s: expected a whole number from %llu to %llu\n", opt, val, lo, hi);
+  return EXIT_BAD_INPUT;
+}
 
 enum { ARGS_CHECK = 0, ARGS_RUN = 1, ARGS_COMPARE = 2 };
 
@@ -95,6 +119,10 @@ static int parse_run_args(int argc, char **argv, run_args *a, int mode) {
   a->out = mode == ARGS_COMPARE ? "compare" : "out";
   a->days = -1;
   a->nsets = 0;
+  a->tissue = false;
+  a->seed = 1;
+  a->threads = 0;
+  a->snapshot_every = -1;
   a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
   if (!a->sets) {
     fprintf(stderr, "exosim: out of memory\n");
@@ -113,7 +141,9 @@ static int parse_run_args(int argc, char **argv, run_args *a, int mode) {
       val = eq + 1;
     }
     bool takes = !strcmp(opt, "--set") || !strcmp(opt, "--days") || (allow_out && !strcmp(opt, "--out")) ||
-                 (mode == ARGS_RUN && !strcmp(opt, "--arm")) || (mode == ARGS_COMPARE && !strcmp(opt, "--arms"));
+                 (mode == ARGS_RUN && !strcmp(opt, "--arm")) || (mode == ARGS_COMPARE && !strcmp(opt, "--arms")) ||
+                 (mode == ARGS_RUN && (!strcmp(opt, "--engine") || !strcmp(opt, "--seed") || !strcmp(opt, "--threads") ||
+                                       !strcmp(opt, "--snapshots")));
     if (takes && !val) {
       if (i + 1 >= argc) {
         fprintf(stderr, "exosim: %s needs a value\n", opt);
@@ -125,6 +155,29 @@ static int parse_run_args(int argc, char **argv, run_args *a, int mode) {
     else if (mode == ARGS_RUN && !strcmp(opt, "--arm")) a->arm = val;
     else if (mode == ARGS_COMPARE && !strcmp(opt, "--arms")) a->arms = val;
     else if (allow_out && !strcmp(opt, "--out")) a->out = val;
+    else if (mode == ARGS_RUN && !strcmp(opt, "--engine")) {
+      if (!strcmp(val, "tissue")) a->tissue = true;
+      else if (!strcmp(val, "systemic")) a->tissue = false;
+      else {
+        fprintf(stderr, "exosim: --engine %s: expected 'systemic' or 'tissue'\n", val);
+        return EXIT_BAD_INPUT;
+      }
+    } else if (mode == ARGS_RUN && !strcmp(opt, "--seed")) {
+      if (parse_count(opt, val, 0, ~0ull, &a->seed)) return EXIT_BAD_INPUT;
+    } else if (mode == ARGS_RUN && !strcmp(opt, "--threads")) {
+      unsigned long long t;
+      if (parse_count(opt, val, 1, 4096, &t)) return EXIT_BAD_INPUT;
+      a->threads = (int)t;
+    } else if (mode == ARGS_RUN && !strcmp(opt, "--snapshots")) {
+      exo_quantity q;
+      exo_error e;
+      if (!strcmp(val, "off")) a->snapshot_every = 0;
+      else if (exo_quantity_parse(val, &q, &e) || !q.has_unit || !exo_dim_eq(q.dim, exo_dim_base(EXO_DIM_TIME, 1)) ||
+               !(q.value > 0)) {
+        fprintf(stderr, "exosim: --snapshots %s: expected a positive time with its unit (60min, 1day) or 'off'\n", val);
+        return EXIT_BAD_INPUT;
+      } else a->snapshot_every = q.value;
+    }
     else if (!strcmp(opt, "--days")) {
       exo_quantity q;
       exo_error e;
@@ -297,6 +350,23 @@ static int cmd_run(int argc, char **argv) {
     free(a.sets);
     return EXIT_BAD_INPUT;
   }
+  if (a.tissue && !exo_model_has_tissue(m)) {
+    fprintf(stderr, "exosim: %s: --engine tissue needs a 'tissue:' section in the model (see docs/model-file.md)\n",
+            exo_model_source_path(m));
+    exo_model_free(m);
+    free(a.sets);
+    return EXIT_BAD_INPUT;
+  }
+  if (a.tissue) {
+    exo_cli_tissue_args ta = {.out = a.out, .days = a.days, .seed = a.seed, .threads = a.threads,
+                              .snapshot_every_min = a.snapshot_every, .sets = a.sets, .nsets = a.nsets};
+    rc = exo_cli_run_tissue(m, &ta);
+    exo_model_free(m);
+    free(a.sets);
+    return rc;
+  }
+  if (a.seed != 1 || a.threads || a.snapshot_every >= 0)
+    fprintf(stderr, "exosim: note: --seed, --threads and --snapshots apply to --engine tissue only\n");
   run_result r;
   if (run_to_dir(m, &a, a.out, &r)) {
     fprintf(stderr, "exosim: %s: %s\n", exo_model_name(m), r.err.msg);

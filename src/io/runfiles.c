@@ -11,6 +11,7 @@
 #include "exosim/ensemble.h"
 #include "io/iohelp.h"
 #include "exosim/io.h"
+#include "exosim/tissue.h"
 #include "model/model.h"
 
 exo_status exo_io_prepare_outdir(const char *dir, exo_error *err) {
@@ -124,7 +125,7 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
     fprintf(f, ",\n  \"arm\": ");
     if (m->arm) exo_json_string(f, m->arm);
     else fputs("null", f);
-    fprintf(f, ",\n  \"engine\": \"systemic\",\n  \"end_days\": ");
+    fprintf(f, ",\n  \"engine\": \"%s\",\n  \"end_days\": ", in->tissue ? "tissue" : "systemic");
     json_number(f, in->end_days);
     fprintf(f, ",\n  \"set\": [");
     for (int i = 0; i < in->nsets; i++) {
@@ -222,9 +223,31 @@ exo_status exo_io_write_run_json(const char *dir, const exo_run_info *in, exo_er
     else fputs("null", f);
     fprintf(f, "},\n");
   }
+  if (in->tissue) {
+    const exo_tissue_stats *t = in->tissue;
+    fprintf(f, "  \"seed\": %llu,\n  \"threads\": %d,\n", in->seed, in->threads);
+    fprintf(f,
+            "  \"tissue\": {\"cells_initial\": %ld, \"cells_final\": %ld, \"cells_peak\": %ld, \"divisions\": %ld, "
+            "\"apoptosis\": %ld, \"necrosis\": %ld, \"kills\": %ld, \"removals\": %ld, \"recruited\": %ld, "
+            "\"transformations\": %ld, \"cell_steps\": %.17g, \"diffusion_steps\": %.17g, \"mechanics_steps\": %.17g, "
+            "\"phenotype_steps\": %.17g, \"bytes_per_cell\": %.17g, \"field_bytes\": %.17g, \"drained_to_systemic\": ",
+            t->cells_initial, t->cells_final, t->cells_peak, t->divisions, t->deaths_apoptosis, t->deaths_necrosis, t->kills,
+            t->removals, t->recruited, t->transformations, t->cell_steps, t->diffusion_steps, t->mechanics_steps,
+            t->phenotype_steps, t->bytes_per_cell, t->field_bytes);
+    json_number(f, t->drained_total);
+    fprintf(f, "},\n");
+  }
+  if (in->nfiles) {
+    fprintf(f, "  \"files\": [");
+    for (int i = 0; i < in->nfiles; i++) {
+      fputs(i ? ", " : "", f);
+      exo_json_string(f, in->files[i]);
+    }
+    fprintf(f, "],\n");
+  }
   /* the tumour's course, read off the recorded tumour_burden column */
   const exo_recorder *rec = in->rec;
-  for (size_t c = 0; rec && in->stats && rec->names && rec->nrow && c < rec->ncol; c++) {
+  for (size_t c = 0; rec && (in->stats || in->tissue) && rec->names && rec->nrow && c < rec->ncol; c++) {
     if (strcmp(rec->names[c], "tumour_burden")) continue;
     double fac = rec->unit_factor ? rec->unit_factor[c] : 1;
     size_t peak = 0, nadir = 0;

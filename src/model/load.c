@@ -1,7 +1,8 @@
 /* Model-file loader: YAML (libfyaml) to exo_model, with every mistake reported as
  * "FILE:LINE:COL: message". Sections are read in a fixed order whatever their order in the file:
  * simulation, compartments, species (populations, vesicles, molecules), parameters, outputs,
- * processes, events, so that later sections can refer to names from earlier ones. */
+ * processes, events, hosts, therapies, arms, tissue (load_tissue.c), so that later sections can
+ * refer to names from earlier ones. */
 #include <ctype.h>
 #include <errno.h>
 #include <libfyaml.h>
@@ -341,7 +342,7 @@ const char *exo__suggest_symbol(void *ctx, const char *name) {
  * the source differ only in quotes, block indicators and the whitespace that YAML folds, so the
  * two are walked together over their non-space characters. Falls back to the scalar's start
  * when they disagree (escape sequences). */
-static exo_pos scalar_offset_pos(loader *L, struct fy_node *n, const char *value, int off, exo_pos start) {
+exo_pos exo__scalar_offset_pos(loader *L, struct fy_node *n, const char *value, int off, exo_pos start) {
   struct fy_token *t = fy_node_get_scalar_token(n);
   const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL, *me = t ? fy_token_end_mark(t) : NULL;
   if (!mk || !me || !L->text || me->input_pos > L->len || mk->input_pos > me->input_pos) return start;
@@ -405,7 +406,7 @@ static exo_status expression(loader *L, struct fy_node *n, exo_pos at, const cha
   if (st) {
     char ex[128];
     excerpt(text, epos, ex, sizeof ex);
-    return exo__lerr(L, scalar_offset_pos(L, n, text, epos, p), st, "%s: %s (in \"%s\")", what, e2.msg, ex);
+    return exo__lerr(L, exo__scalar_offset_pos(L, n, text, epos, p), st, "%s: %s (in \"%s\")", what, e2.msg, ex);
   }
   if (text_out) *text_out = text;
   return EXO_OK;
@@ -1518,7 +1519,7 @@ static exo_status load_extending(loader *L, struct fy_node *root) {
   exo_status st;
   exo_pos top = {1, 1};
   static const char *const keys[] = {"exosim", "extends", "name", "description", "source", "simulation",
-                                     "compartments", "parameters", "initial"};
+                                     "compartments", "parameters", "initial", "tissue"};
   if ((st = exo__check_keys(L, root, keys, sizeof keys / sizeof keys[0], "a model that extends another"))) return st;
   if (L->depth >= 4) return exo__lerr(L, exo__key_pos(root, "extends", top), EXO_ERR_MODEL, "'extends' goes more than 4 models deep (a loop?)");
   struct fy_node *en = exo__get(root, "extends");
@@ -1621,6 +1622,9 @@ static exo_status load_extending(loader *L, struct fy_node *root) {
         return st;
     }
   }
+  /* a tissue section replaces the base model's whole (read after the parameters above, so it
+   * sees their new values); without one the base model's stays */
+  if ((n = exo__get(root, "tissue")) && (st = exo__read_tissue(L, n, exo__key_pos(root, "tissue", top)))) return st;
   return EXO_OK;
 }
 
@@ -1699,7 +1703,7 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
   }
   static const char *const sections[] = {"exosim", "name", "description", "source", "simulation", "compartments",
                                          "populations", "vesicles", "molecules", "parameters", "outputs",
-                                         "processes", "events", "hosts", "extends", "therapies", "arms"};
+                                         "processes", "events", "hosts", "extends", "therapies", "arms", "tissue"};
   if ((st = exo__check_keys(L, root, sections, sizeof sections / sizeof sections[0], "the model file"))) goto done;
   struct fy_node *n;
   if ((n = exo__get(root, "exosim"))) {
@@ -1736,6 +1740,8 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
   if ((n = exo__get(root, "hosts")) && (st = read_hosts(L, n, exo__key_pos(root, "hosts", top)))) goto done;
   if ((n = exo__get(root, "therapies")) && (st = exo__read_therapies(L, n, exo__key_pos(root, "therapies", top)))) goto done;
   if ((n = exo__get(root, "arms")) && (st = exo__read_arms(L, n, exo__key_pos(root, "arms", top)))) goto done;
+  /* last: the tissue refers to parameters, states and vesicle species of every section above */
+  if ((n = exo__get(root, "tissue")) && (st = exo__read_tissue(L, n, exo__key_pos(root, "tissue", top)))) goto done;
   st = EXO_OK;
 done:
   fy_document_destroy(doc);

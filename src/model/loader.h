@@ -36,6 +36,9 @@ exo_status exo__add_param(loader *L, const char *name, double v, exo_dim d, cons
                           int *index);
 exo_status exo__add_event(loader *L, exo_event ev);
 exo_status exo__check_new_name(loader *L, const char *name, exo_pos p, const char *what);
+/* The line and column of byte off of a scalar's value (text as read), for messages that point
+ * inside it; start when the two cannot be matched (escape sequences). */
+exo_pos exo__scalar_offset_pos(loader *L, struct fy_node *n, const char *value, int off, exo_pos start);
 int exo__resolve_symbol(void *ctx, const char *name, exo_symref *out);
 const char *exo__suggest_symbol(void *ctx, const char *name);
 int exo__find_comp(const exo_model *m, const char *name);
@@ -45,5 +48,9 @@ void exo__sort_events(exo_model *m);
 /* therapy.c */
 exo_status exo__read_therapies(loader *L, struct fy_node *sec, exo_pos at);
 exo_status exo__read_arms(loader *L, struct fy_node *sec, exo_pos at);
+
+/* load_tissue.c: the 'tissue' section into L->m->tissue (replacing any there, as an extending
+ * model's does) */
+exo_status exo__read_tissue(loader *L, struct fy_node *sec, exo_pos at);
 
 #endif

@@ -196,3 +196,5 @@ void exo_model_print_summary(const exo_model *m, FILE *f) {
   fprintf(f, "simulation: %g days, output every %g days, rtol %g, atol %g\n", m->solver.end_time / EXO_MINUTES_PER_DAY,
           m->solver.output_every / EXO_MINUTES_PER_DAY, m->solver.rtol, m->solver.atol);
 }
+
+int exo_model_has_tissue(const exo_model *m) { return m->tissue != NULL; }

@@ -149,6 +149,8 @@ struct exo_model {
   exo_arm *arms;
   int narm;
   const char *arm;   /* the chosen arm, or NULL (no therapy) */
+  /* the 'tissue' section (model/tissue_spec.h), in this arena; NULL when the model has none */
+  struct exo_tissue_spec *tissue;
 };
 
 

@@ -39,7 +39,7 @@ bad() {
   fail=$((fail + 1))
 }
 
-for f in "$dir"/[0-9][0-9]-*.yaml; do
+for f in "$dir"/[0-9][0-9]-*.yaml "$dir"/[0-9][0-9][0-9]-*.yaml; do
   [ -e "$f" ] || continue
   total=$((total + 1))
 

@@ -1,0 +1,28 @@
+/* Pieces of the exosim command shared between its files. */
+#ifndef EXO_CLI_CLI_H
+#define EXO_CLI_CLI_H
+
+#include <stdint.h>
+
+#include "exosim/model.h"
+
+enum { EXIT_RUN_FAILED = 1, EXIT_BAD_INPUT = 2 };
+
+typedef struct exo_cli_tissue_args {
+  const char *out;
+  double days;         /* <= 0: the model's end time */
+  uint64_t seed;
+  int threads;         /* 0: OMP_NUM_THREADS or all cores */
+  double snapshot_every_min; /* < 0: the model's own; 0: none */
+  const char *const *sets;
+  int nsets;
+} exo_cli_tissue_args;
+
+/* exosim run --engine tissue: runs the model's tissue form and writes DIR/timeseries.csv,
+ * snapshots (VTK) with a ParaView collection, a slice picture, and DIR/run.json (status last).
+ * Returns the exit status. */
+int exo_cli_run_tissue(exo_model *m, const exo_cli_tissue_args *a);
+
+double exo_cli_now(void);
+
+#endif

@@ -1,0 +1,400 @@
+/* The tissue engine (src/tissue): agreement with the systemic engine in the well-mixed limit,
+ * byte-identical results at any thread count, PhysiCell's mechanics against its analytic
+ * equilibrium, chemotaxis, rules against their formula, contact killing, coupling (drainage and
+ * recruitment) against exact bookkeeping, and clear errors. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "exosim/model.h"
+#include "exosim/systemic.h"
+#include "exosim/tissue.h"
+#include "model/model.h"
+#include "tissue/tissue_internal.h"
+
+static exo_model *load(const char *file) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/tests/data/%s", EXO_SOURCE_DIR, file);
+  exo_model *m = NULL;
+  exo_error err = {0};
+  if (exo_model_load_file(path, &m, &err)) fail_msg("%s", err.msg);
+  return m;
+}
+
+static void set(exo_model *m, const char *a) {
+  exo_error err = {0};
+  if (exo_model_set(m, a, &err)) fail_msg("--set %s: %s", a, err.msg);
+}
+
+static size_t tcol(const exo_tissue *T, const char *name) {
+  for (size_t i = 0; i < exo_tissue_column_count(T); i++)
+    if (!strcmp(exo_tissue_column_name(T, i), name)) return i;
+  fail_msg("no tissue column '%s'", name);
+  return 0;
+}
+
+static size_t scol(const exo_model *m, const char *name) {
+  for (size_t i = 0; i < exo_systemic_column_count(m); i++)
+    if (!strcmp(exo_systemic_column_name(m, i), name)) return i;
+  fail_msg("no systemic column '%s'", name);
+  return 0;
+}
+
+/* Runs the tissue to its end; rec receives every row. */
+static exo_tissue *run_tissue(const exo_model *m, exo_tissue_settings s, exo_recorder *rec) {
+  exo_tissue *T = NULL;
+  exo_error err = {0};
+  if (exo_tissue_create(m, &s, &T, &err)) fail_msg("create: %s", err.msg);
+  exo_recorder_init(rec, exo_tissue_column_count(T), NULL);
+  if (exo_tissue_advance(T, exo_tissue_end_time(T), rec, &err)) fail_msg("advance: %s", err.msg);
+  return T;
+}
+
+static void run_systemic(const exo_model *m, exo_recorder *rec) {
+  exo_solver_stats st;
+  exo_error err = {0};
+  exo_recorder_init(rec, exo_systemic_column_count(m), NULL);
+  if (exo_systemic_run(m, NULL, rec, &st, &err)) fail_msg("systemic: %s", err.msg);
+  exo_solver_stats_free(&st);
+}
+
+/* Deterministic well-mixed limit: no division or death, so the only difference between the
+ * engines is the transport (fast diffusion in a small box) and the exchange's time stepping. The
+ * vesicle field's total must follow the ODE within 1%. */
+static void test_wellmixed_exchange_matches_systemic(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_wellmixed.yaml");
+  set(m, "b=0/min");
+  set(m, "d=0/min");
+  exo_recorder rt, rs;
+  exo_tissue *T = run_tissue(m, (exo_tissue_settings){.seed = 1, .threads = 1, .no_coupling = 1, .snapshot_every = 0}, &rt);
+  run_systemic(m, &rs);
+  assert_int_equal(rt.nrow, rs.nrow);
+  size_t ct = tcol(T, "field.EV"), cs = scol(m, "site.EV"), cn = tcol(T, "tissue.tumour");
+  for (size_t r = 1; r < rt.nrow; r++) {
+    assert_true(fabs(rt.times[r] - rs.times[r]) < 1e-9);
+    double a = rt.values[r * rt.ncol + ct], b = rs.values[r * rs.ncol + cs];
+    if (fabs(a - b) > 0.01 * b) fail_msg("day %g: tissue EV %g, systemic %g", rt.times[r] / 1440, a, b);
+    assert_true(rt.values[r * rt.ncol + cn] == 1000);
+  }
+  exo_tissue_free(T);
+  exo_recorder_free(&rt);
+  exo_recorder_free(&rs);
+  exo_model_free(m);
+}
+
+/* Stochastic well-mixed limit: division and death as counter-based draws. Over four seeds the
+ * mean tumour count and vesicle total agree with the ODE (a birth-death process has the ODE as
+ * its mean): the standard error of the mean count after a day is about 1.5%, and 5% is more
+ * than three of them. */
+static void test_wellmixed_population_means(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_wellmixed.yaml");
+  exo_recorder rs;
+  run_systemic(m, &rs);
+  double T_ode = rs.values[(rs.nrow - 1) * rs.ncol + scol(m, "site.T")];
+  double V_ode = rs.values[(rs.nrow - 1) * rs.ncol + scol(m, "site.EV")];
+  double Tm = 0, Vm = 0;
+  const int nseed = 4;
+  double first = -1;
+  for (int s = 1; s <= nseed; s++) {
+    exo_recorder rt;
+    exo_tissue *T = run_tissue(m, (exo_tissue_settings){.seed = (uint64_t)s, .threads = 2, .snapshot_every = 0}, &rt);
+    double n = rt.values[(rt.nrow - 1) * rt.ncol + tcol(T, "tissue.tumour")];
+    Tm += n / nseed;
+    Vm += rt.values[(rt.nrow - 1) * rt.ncol + tcol(T, "field.EV")] / nseed;
+    /* the systemic model advanced beside the tissue is the same ODE */
+    double coupled = rt.values[(rt.nrow - 1) * rt.ncol + tcol(T, "systemic.site.T")];
+    assert_true(fabs(coupled - T_ode) < 1e-6 * T_ode);
+    if (first < 0) first = n;
+    else if (s == 2) assert_true(n != first); /* different seeds, different runs */
+    exo_tissue_free(T);
+    exo_recorder_free(&rt);
+  }
+  if (fabs(Tm - T_ode) > 0.05 * T_ode) fail_msg("mean tumour cells %g, ODE %g", Tm, T_ode);
+  if (fabs(Vm - V_ode) > 0.05 * V_ode) fail_msg("mean vesicles %g, ODE %g", Vm, V_ode);
+  exo_recorder_free(&rs);
+  exo_model_free(m);
+}
+
+/* The same seed gives bit-identical rows and cells with 1, 2 and 3 threads, on the model that
+ * uses every mechanism (mechanics, motility, chemotaxis, contact, rules, cargo, recruitment,
+ * drainage, division, death, sorting). */
+static void test_threads_bit_identical(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_small.yaml");
+  exo_recorder r[3];
+  exo_tissue *T[3];
+  for (int k = 0; k < 3; k++) T[k] = run_tissue(m, (exo_tissue_settings){.seed = 7, .threads = k + 1, .snapshot_every = 0}, &r[k]);
+  exo_tissue_stats st;
+  exo_tissue_get_stats(T[0], &st);
+  /* the run did exercise what it claims to */
+  assert_true(st.divisions > 0);
+  assert_true(st.kills > 0);
+  assert_true(st.recruited > 0);
+  assert_true(st.drained_total > 0);
+  for (int k = 1; k < 3; k++) {
+    assert_int_equal(r[0].nrow, r[k].nrow);
+    assert_memory_equal(r[0].values, r[k].values, r[0].nrow * r[0].ncol * sizeof(double));
+    exo_cells_view a, b;
+    exo_tissue_view(T[0], &a);
+    exo_tissue_view(T[k], &b);
+    assert_int_equal(a.n, b.n);
+    assert_memory_equal(a.x, b.x, a.n * sizeof(double));
+    assert_memory_equal(a.y, b.y, a.n * sizeof(double));
+    assert_memory_equal(a.z, b.z, a.n * sizeof(double));
+    assert_memory_equal(a.id, b.id, a.n * sizeof(long));
+  }
+  for (int k = 0; k < 3; k++) {
+    exo_tissue_free(T[k]);
+    exo_recorder_free(&r[k]);
+  }
+  exo_model_free(m);
+}
+
+/* A tissue with no cells at the start, for placing cells by hand. */
+static exo_tissue *empty_tissue(exo_model *m) {
+  exo_tissue_spec *ts = m->tissue;
+  for (int t = 0; t < ts->ntypes; t++) {
+    ts->types[t].placement = EXO_PLACE_NONE;
+    ts->types[t].initial_count = 0;
+    ts->types[t].recruit_from = -1;
+  }
+  exo_tissue *T = NULL;
+  exo_error err = {0};
+  if (exo_tissue_create(m, &(exo_tissue_settings){.seed = 3, .threads = 1, .no_coupling = 1, .snapshot_every = 0}, &T, &err))
+    fail_msg("%s", err.msg);
+  return T;
+}
+
+static void finish_placing(exo_tissue *T) {
+  exo_error err = {0};
+  exo_tissue_update_voxels(T);
+  if (exo_tissue_sort(T, &err)) fail_msg("%s", err.msg);
+}
+
+static double distance(const exo_tissue *T, size_t a, size_t b) {
+  const exo_cells *c = &T->c;
+  return sqrt(pow(c->x[a] - c->x[b], 2) + pow(c->y[a] - c->y[b], 2) + pow(c->z[a] - c->z[b], 2));
+}
+
+/* Two overlapping cells settle where repulsion and adhesion balance. With PhysiCell's
+ * potentials, equal radii r, repulsion c_r, adhesion c_a and relative adhesion distance a:
+ *     sqrt(c_r) (1 - d/2r) = sqrt(c_a) (1 - d/(2ar)),
+ * for 10 and 0.4 um/min and a = 1.25: d = 1.9054 r. */
+static void test_mechanics_equilibrium(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_small.yaml");
+  exo_tissue *T = empty_tissue(m);
+  exo_error err = {0};
+  int tumour = 0;
+  double V = m->tissue->types[tumour].volume, r = exo_tissue_radius_of(V);
+  assert_true(exo_tissue_add_cell(T, tumour, (double[3]){-0.25 * r, 0, 0}, V, -1, &err) >= 0);
+  assert_true(exo_tissue_add_cell(T, tumour, (double[3]){0.25 * r, 0, 0}, V, -1, &err) >= 0);
+  /* no division or death while we watch */
+  T->params[exo_model_find_param(m, "kill_rate")] = 0;
+  for (int s = 0; s < T->c.nslot; s++) T->type_base[s] = T->type_base[s];
+  m->tissue->types[tumour].base[EXO_BEH_CYCLE_ENTRY] = exo_tvalue_const(0);
+  m->tissue->nrules = 0;
+  finish_placing(T);
+  exo_tissue_refresh_base(T);
+  exo_tissue_apply_rules(T);
+  if (exo_tissue_advance(T, 60, NULL, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(T->c.n, 2);
+  double sq10 = sqrt(10.0), sq04 = sqrt(0.4);
+  double want = (sq10 - sq04) / (sq10 / 2 - sq04 / 2.5) * r;
+  double got = distance(T, 0, 1);
+  if (fabs(got - want) > 0.005 * want) fail_msg("distance %g, expected %g (r = %g)", got, want, r);
+  /* symmetric: the pair's centre stays put */
+  assert_true(fabs(T->c.x[0] + T->c.x[1]) < 1e-9);
+  exo_tissue_free(T);
+  exo_model_free(m);
+}
+
+/* A cell with bias 1 up a fixed linear gradient moves straight up it at its speed. */
+static void test_chemotaxis_speed(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_small.yaml");
+  exo_tissue_spec *ts = m->tissue;
+  int cd8 = 1, tex = 1;
+  /* a static field: no diffusion or decay, values rising along x */
+  for (int f = tex; f <= tex + 1; f++) { /* the vesicle field and its cargo ride together */
+    ts->fields[f].spec.diffusion = 0;
+    ts->fields[f].spec.decay = 0;
+  }
+  for (int f = 0; f < ts->nfields; f++) ts->types[cd8].base[exo_beh_uptake(f)] = exo_tvalue_const(0);
+  ts->types[cd8].base[EXO_BEH_BIAS] = exo_tvalue_const(1);
+  ts->types[cd8].base[EXO_BEH_ATTACH_RATE] = exo_tvalue_const(0);
+  ts->types[0].base[exo_beh_secretion(tex)] = exo_tvalue_const(0);
+  ts->nrules = 0;
+  exo_tissue *T = empty_tissue(m);
+  exo_error err = {0};
+  for (size_t v = 0; v < exo_fields_voxels(T->F); v++) {
+    double c[3];
+    exo_fields_voxel_center(T->F, v, c);
+    exo_fields_set(T->F, tex, v, 1 + 0.01 * c[0]);
+    exo_fields_set(T->F, tex + 1, v, 0);
+  }
+  double V = ts->types[cd8].volume;
+  assert_true(exo_tissue_add_cell(T, cd8, (double[3]){-50, 0, 0}, V, -1, &err) >= 0);
+  finish_placing(T);
+  exo_tissue_refresh_base(T);
+  exo_tissue_apply_rules(T);
+  if (exo_tissue_advance(T, 30, NULL, &err)) fail_msg("%s", err.msg);
+  double speed = 2; /* um/min in tissue_small.yaml */
+  double dx = T->c.x[0] + 50;
+  if (fabs(dx - speed * 30) > 0.02 * speed * 30) fail_msg("moved %g um along x in 30 min, expected %g", dx, speed * 30);
+  assert_true(fabs(T->c.y[0]) < 1e-9 && fabs(T->c.z[0]) < 1e-9);
+  exo_tissue_free(T);
+  exo_model_free(m);
+}
+
+/* Rules give PhysiCell's multivariate Hill response: cd8 attack on tumour decreases with
+ * received PD-L1 as base (1 - H), H = (s/h)^n / (1 + (s/h)^n). */
+static void test_rule_response(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_small.yaml");
+  exo_tissue *T = empty_tissue(m);
+  exo_error err = {0};
+  int cd8 = 1;
+  double V = m->tissue->types[cd8].volume;
+  double received[] = {0, 100, 500, 2000};
+  for (int k = 0; k < 4; k++) assert_true(exo_tissue_add_cell(T, cd8, (double[3]){-60 + 40.0 * k, 0, 0}, V, -1, &err) >= 0);
+  for (int k = 0; k < 4; k++) T->c.cargo[0][k] = received[k];
+  exo_tissue_refresh_base(T);
+  exo_tissue_apply_rules(T);
+  int slot = exo_beh_attack(m->tissue->nfields, 0);
+  double base = 0.1; /* kill_rate */
+  for (int k = 0; k < 4; k++) {
+    double x = received[k] / 500, H = x / (1 + x);
+    double want = base * (1 - H);
+    if (fabs(T->c.beh[slot][k] - want) > 1e-12) fail_msg("received %g: attack %g, expected %g", received[k], T->c.beh[slot][k], want);
+  }
+  /* a --set of the parameter reaches the tissue */
+  T->params[exo_model_find_param(m, "kill_rate")] = 0.3;
+  exo_tissue_refresh_base(T);
+  exo_tissue_apply_rules(T);
+  assert_true(fabs(T->c.beh[slot][0] - 0.3) < 1e-15);
+  exo_tissue_free(T);
+  exo_model_free(m);
+}
+
+/* No kill rate, no kills; the default kills. */
+static void test_contact_killing(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_small.yaml");
+  set(m, "kill_rate=0/min");
+  exo_recorder r;
+  exo_tissue *T = run_tissue(m, (exo_tissue_settings){.seed = 5, .threads = 2, .end_time = 120, .snapshot_every = 0}, &r);
+  exo_tissue_stats st;
+  exo_tissue_get_stats(T, &st);
+  assert_int_equal(st.kills, 0);
+  exo_tissue_free(T);
+  exo_recorder_free(&r);
+  exo_model_free(m);
+}
+
+/* What drains out of the domain arrives in the systemic pool, exactly (the pool has no other
+ * processes); recruitment enters cells at the Poisson rate rate x pool x time. */
+static void test_coupling_bookkeeping(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_small.yaml");
+  exo_recorder r;
+  exo_tissue *T = run_tissue(m, (exo_tissue_settings){.seed = 11, .threads = 2, .snapshot_every = 0}, &r);
+  exo_tissue_stats st;
+  exo_tissue_get_stats(T, &st);
+  double pool = r.values[(r.nrow - 1) * r.ncol + tcol(T, "systemic.blood.TEX")];
+  if (fabs(pool - st.drained_total) > 1e-9 * st.drained_total) fail_msg("pool %g, drained %g", pool, st.drained_total);
+  /* drainage is what left the box: the flux estimate agrees with the field's own balance to a
+   * few percent (what cells took up or decayed is small here) */
+  assert_true(st.drained_total > 1e6);
+  double mean = 2e-7 * 1e5 * 360; /* cd8_recruit x blood CD8 x 6 h */
+  if (fabs((double)st.recruited - mean) > 5 * sqrt(mean)) fail_msg("recruited %ld, expected about %g", st.recruited, mean);
+  exo_tissue_free(T);
+  exo_recorder_free(&r);
+  exo_model_free(m);
+}
+
+static void test_max_cells_is_a_clear_error(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_wellmixed.yaml");
+  m->tissue->max_cells = 1100;
+  exo_tissue *T = NULL;
+  exo_error err = {0};
+  assert_int_equal(exo_tissue_create(m, &(exo_tissue_settings){.seed = 1, .threads = 1, .snapshot_every = 0}, &T, &err), EXO_OK);
+  exo_status st = exo_tissue_advance(T, exo_tissue_end_time(T), NULL, &err);
+  assert_int_equal(st, EXO_ERR_MODEL);
+  assert_non_null(strstr(err.msg, "max_cells = 1100"));
+  exo_tissue_free(T);
+  exo_model_free(m);
+}
+
+static void test_model_without_tissue(void **state) {
+  (void)state;
+  const char *text = exo_builtin_model_text("examples/kuznetsov1994", NULL);
+  exo_model *m = NULL;
+  exo_error err = {0};
+  assert_int_equal(exo_model_load_string(text, strlen(text), "k", &m, &err), EXO_OK);
+  exo_tissue *T = NULL;
+  assert_int_equal(exo_tissue_create(m, NULL, &T, &err), EXO_ERR_MODEL);
+  assert_non_null(strstr(err.msg, "no tissue section"));
+  assert_null(T);
+  exo_model_free(m);
+}
+
+typedef struct snaps {
+  int n;
+  double times[16];
+  size_t cells[16];
+} snaps;
+
+static exo_status count_snapshot(void *ctx, double t, const exo_cells_view *c, const exo_fields *F, exo_error *err) {
+  (void)err;
+  snaps *s = ctx;
+  assert_non_null(F);
+  assert_non_null(c->type_names);
+  if (s->n < 16) {
+    s->times[s->n] = t;
+    s->cells[s->n] = c->n;
+  }
+  s->n++;
+  return EXO_OK;
+}
+
+static void test_snapshots_at_their_times(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_small.yaml");
+  snaps s = {0};
+  exo_recorder r;
+  exo_tissue *T = run_tissue(
+      m, (exo_tissue_settings){.seed = 1, .threads = 1, .snapshot_every = -1, .snapshot = count_snapshot, .snapshot_ctx = &s}, &r);
+  assert_int_equal(s.n, 4); /* 0, 2, 4, 6 hours */
+  for (int k = 0; k < 4; k++) assert_true(fabs(s.times[k] - 120.0 * k) < 1e-6);
+  assert_int_equal(s.cells[0], 340);
+  exo_tissue_free(T);
+  exo_recorder_free(&r);
+  exo_model_free(m);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_wellmixed_exchange_matches_systemic),
+      cmocka_unit_test(test_wellmixed_population_means),
+      cmocka_unit_test(test_threads_bit_identical),
+      cmocka_unit_test(test_mechanics_equilibrium),
+      cmocka_unit_test(test_chemotaxis_speed),
+      cmocka_unit_test(test_rule_response),
+      cmocka_unit_test(test_contact_killing),
+      cmocka_unit_test(test_coupling_bookkeeping),
+      cmocka_unit_test(test_max_cells_is_a_clear_error),
+      cmocka_unit_test(test_model_without_tissue),
+      cmocka_unit_test(test_snapshots_at_their_times),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
