@@ -54,7 +54,7 @@ static int setup(void **state) {
   ts->fields[TEV].vesicle_class = 0;
   ts->cargo[0].name = exo_arena_strdup(a, "pdl1_received");
   ts->cargo[0].field = TEV;
-  ts->cargo[0].per_unit = 1;
+  ts->cargo[0].per_unit = exo_tvalue_const(1);
   ts->cargo[0].decay = exo_tvalue_const(0.01);
   ts->variables[0].name = exo_arena_strdup(a, "oncoprotein");
   ts->variables[0].mean = 1;

@@ -321,6 +321,31 @@ static void test_coupling_bookkeeping(void **state) {
   exo_model_free(m);
 }
 
+/* A therapy that blocks a systemic process blocks the tissue behaviours written blocked_like it:
+ * with the Rab27a knockout arm the tumour cells release no exosomes at all. */
+static void test_therapy_blocks_tissue_secretion(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_small.yaml");
+  exo_error err = {0};
+  if (exo_model_choose_arm(m, "knockout", &err)) fail_msg("%s", err.msg);
+  exo_recorder r;
+  exo_tissue *T = run_tissue(m, (exo_tissue_settings){.seed = 2, .threads = 2, .end_time = 60, .snapshot_every = 0}, &r);
+  exo_tissue_stats st;
+  exo_tissue_get_stats(T, &st);
+  assert_true(st.drained_total == 0);
+  assert_true(r.values[(r.nrow - 1) * r.ncol + tcol(T, "field.TEX")] == 0);
+  exo_tissue_free(T);
+  exo_recorder_free(&r);
+  exo_model_free(m);
+  /* without the arm the same run releases them */
+  m = load("tissue_small.yaml");
+  T = run_tissue(m, (exo_tissue_settings){.seed = 2, .threads = 2, .end_time = 60, .snapshot_every = 0}, &r);
+  assert_true(r.values[(r.nrow - 1) * r.ncol + tcol(T, "field.TEX")] > 0);
+  exo_tissue_free(T);
+  exo_recorder_free(&r);
+  exo_model_free(m);
+}
+
 static void test_max_cells_is_a_clear_error(void **state) {
   (void)state;
   exo_model *m = load("tissue_wellmixed.yaml");
@@ -392,6 +417,7 @@ int main(void) {
       cmocka_unit_test(test_rule_response),
       cmocka_unit_test(test_contact_killing),
       cmocka_unit_test(test_coupling_bookkeeping),
+      cmocka_unit_test(test_therapy_blocks_tissue_secretion),
       cmocka_unit_test(test_max_cells_is_a_clear_error),
       cmocka_unit_test(test_model_without_tissue),
       cmocka_unit_test(test_snapshots_at_their_times),

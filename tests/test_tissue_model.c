@@ -159,7 +159,7 @@ static void test_full_section(void **state) {
   assert_int_equal(ts->ncargo, 1);
   assert_string_equal(ts->cargo[0].name, "pdl1_received");
   assert_int_equal(ts->cargo[0].field, 0);
-  assert_true(ts->cargo[0].per_unit == 2);
+  assert_true(ts->cargo[0].per_unit.value == 2 && ts->cargo[0].per_unit.param < 0);
   assert_true(ts->cargo[0].decay.param < 0 && near(ts->cargo[0].decay.value, 0.01));
 
   /* cell types */

@@ -182,11 +182,104 @@ static bool looks_like_name(const char *s) {
   return isalpha((unsigned char)*s) || *s == '_';
 }
 
+static exo_status value_scalar(tctx *c, struct fy_node *n, exo_pos at, exo_dim want, double lo, double hi, const char *what,
+                               exo_tvalue *out);
+
+static void refuse_outputs(void *ctx, const exo_symref *s) {
+  if (s->kind == EXO_SYM_OUTPUT) *(bool *)ctx = true;
+}
+
+/* factor (a dimensionless expression) into *out, multiplied with what is there */
+static exo_status add_factor(tctx *c, const char *text, exo_pos p, const char *what, const struct exo_expr **out) {
+  loader *L = c->L;
+  exo_expr *e = NULL;
+  int epos = 0;
+  exo_error e2;
+  exo_status st = exo_expr_parse(&L->m->arena, text, exo__resolve_symbol, exo__suggest_symbol, L->m, &e, &epos, &e2);
+  if (st) return st == EXO_ERR_NOMEM ? exo__nomem(L) : exo__lerr(L, p, st, "%s: %s", what, e2.msg);
+  bool has_output = false;
+  exo_expr_visit_symbols(e, refuse_outputs, &has_output);
+  if (has_output) return exo__lerr(L, p, EXO_ERR_MODEL, "%s: a factor may read parameters and states, not outputs", what);
+  if (!exo_dim_is_none(e->dim) && !e->dim_free) {
+    char d[64];
+    exo_dim_format(e->dim, d, sizeof d);
+    return exo__lerr(L, p, EXO_ERR_UNIT, "%s: a factor must be dimensionless, '%s' is %s", what, text, d);
+  }
+  if (*out) {
+    exo_expr *prod = exo_arena_alloc(&L->m->arena, sizeof *prod);
+    if (!prod) return exo__nomem(L);
+    *prod = (exo_expr){.kind = EXO_EN_MUL, .arg = {(exo_expr *)*out, e}, .nargs = 2, .dim = exo_dim_none()};
+    *out = prod;
+  } else {
+    *out = e;
+  }
+  return EXO_OK;
+}
+
 /* A "value": a quantity, or the name of a model parameter of the same dimension (read when the
- * run needs it, so --set and therapies reach the tissue too). Constants must lie in [lo, hi];
- * a parameter's present value is checked against the same bounds. */
+ * run needs it, so --set reaches the tissue too), or a mapping
+ *     {value: V, blocked_like: PROCESS or [PROCESS, ...], factor: "EXPRESSION"}
+ * whose value is V times the blocks the model's therapies put on those processes times the
+ * dimensionless expression (over parameters and systemic states), evaluated as the run goes.
+ * Constants must lie in [lo, hi]; a parameter's present value is checked against the same
+ * bounds. */
 static exo_status value(tctx *c, struct fy_node *n, exo_pos at, exo_dim want, double lo, double hi, const char *what,
                         exo_tvalue *out) {
+  loader *L = c->L;
+  if (!n || fy_node_get_type(n) != FYNT_MAPPING) return value_scalar(c, n, at, want, lo, hi, what, out);
+  static const char *const keys[] = {"value", "blocked_like", "factor"};
+  exo_pos p = exo__node_pos(n, at);
+  exo_status st = exo__check_keys(L, n, keys, 3, what);
+  if (st) return st;
+  struct fy_node *v = exo__get(n, "value");
+  if (!v) return exo__lerr(L, p, EXO_ERR_MODEL, "%s: a mapping value needs 'value'", what);
+  if ((st = value_scalar(c, v, p, want, lo, hi, what, out))) return st;
+  const struct exo_expr *factor = NULL;
+  struct fy_node *bl = exo__get(n, "blocked_like");
+  if (bl) {
+    exo_pos bp = exo__node_pos(bl, p);
+    struct fy_node *one[1] = {bl};
+    struct fy_node **items = one;
+    int count = 1;
+    struct fy_node *list[64];
+    if (fy_node_get_type(bl) == FYNT_SEQUENCE) {
+      void *it = NULL;
+      struct fy_node *x;
+      count = 0;
+      while ((x = fy_node_sequence_iterate(bl, &it)))
+        if (count < 64) list[count++] = x;
+        else return exo__lerr(L, bp, EXO_ERR_MODEL, "%s: at most 64 processes in blocked_like", what);
+      items = list;
+    }
+    for (int i = 0; i < count; i++) {
+      const char *pname;
+      if ((st = exo__scalar(L, items[i], bp, "a process name", &pname))) return st;
+      int k = exo_model_find_process(L->m, pname);
+      if (k < 0) {
+        const char *cands[2048];
+        size_t nc = 0;
+        for (int j = 0; j < L->m->nproc && nc < 2048; j++) cands[nc++] = L->m->procs[j].name;
+        const char *sug = exo_nearest(pname, cands, nc);
+        return exo__lerr(L, exo__node_pos(items[i], bp), EXO_ERR_MODEL, "%s: blocked_like: no process '%s'%s%s%s", what, pname,
+                         sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+      }
+      /* a process no therapy blocks: nothing to multiply (every arm treats it alike) */
+      if (L->m->procs[k].block_text && (st = add_factor(c, L->m->procs[k].block_text, exo__node_pos(items[i], bp), what, &factor)))
+        return st;
+    }
+  }
+  struct fy_node *fx = exo__get(n, "factor");
+  if (fx) {
+    const char *text;
+    if ((st = exo__scalar(L, fx, p, "a factor", &text))) return st;
+    if ((st = add_factor(c, text, exo__node_pos(fx, p), what, &factor))) return st;
+  }
+  out->factor = factor;
+  return EXO_OK;
+}
+
+static exo_status value_scalar(tctx *c, struct fy_node *n, exo_pos at, exo_dim want, double lo, double hi, const char *what,
+                               exo_tvalue *out) {
   loader *L = c->L;
   const char *text;
   exo_status st = exo__scalar(L, n, at, what, &text);
@@ -213,7 +306,7 @@ static exo_status value(tctx *c, struct fy_node *n, exo_pos at, exo_dim want, do
     }
     if (!(par->value >= lo && par->value <= hi))
       return exo__lerr(L, p, EXO_ERR_MODEL, "%s: parameter '%s' is %g, outside [%g, %g]", what, name, par->value, lo, hi);
-    *out = (exo_tvalue){0, pi, 1.0};
+    *out = (exo_tvalue){0, pi, 1.0, NULL};
     return EXO_OK;
   }
   double v = 0;
@@ -467,7 +560,7 @@ static exo_status read_names(tctx *c, struct fy_node *sec) {
   if (!ts->cargo) return exo__nomem(L);
   for (int i = 0; i < n; i++) {
     if ((st = check_name(c, names[i], c->cargo_pos[i], "cargo variable"))) return st;
-    ts->cargo[ts->ncargo++] = (exo_tissue_cargo){.name = names[i], .field = -1, .per_unit = 1, .decay = exo_tvalue_const(0)};
+    ts->cargo[ts->ncargo++] = (exo_tissue_cargo){.name = names[i], .field = -1, .per_unit = exo_tvalue_const(1), .decay = exo_tvalue_const(0)};
   }
   /* custom variables are written "custom:NAME" in rules: their own namespace */
   if ((st = section_names(c, sec, "variables", "variable", &n, &names, &pos, &c->variable_node))) return st;
@@ -743,7 +836,9 @@ static exo_status read_cargo(tctx *c) {
     char what[200];
     snprintf(what, sizeof what, "'field' of %s", owner);
     if ((st = field_ref(c, fn, kp, what, &cg->field))) return st;
-    if ((st = opt_plain(c, v, "per_unit", kp, 0, 1e300, owner, &cg->per_unit))) return st;
+    struct fy_node *pu = exo__get(v, "per_unit");
+    snprintf(what, sizeof what, "'per_unit' of %s", owner);
+    if (pu && (st = value(c, pu, kp, exo_dim_none(), 0, 1e300, what, &cg->per_unit))) return st;
     snprintf(what, sizeof what, "'decay' of %s", owner);
     if (dn && (st = value(c, dn, kp, per_time(), 0, INFINITY, what, &cg->decay))) return st;
   }

@@ -50,6 +50,7 @@ typedef struct exo_process {
   const char *kind;    /* "rate", "growth", "clearance", ... */
   const char *rate_text;
   exo_expr *rate;      /* count/time */
+  const char *block_text; /* the product of the (1 - f) factors therapies put on it, or NULL */
   exo_stoich *stoich;
   int nstoich;
   bool enabled;

@@ -288,6 +288,9 @@ static exo_status block_processes(loader *L, struct fy_node *t, int ti, const ch
     exo_process *p = &m->procs[k];
     const char *text = fmt(L, "(%s) * (1 - %s)", p->rate_text, factor);
     if (!text) return exo__nomem(L);
+    /* kept apart too, so the tissue can apply the same block (blocked_like) */
+    p->block_text = p->block_text ? fmt(L, "%s * (1 - %s)", p->block_text, factor) : fmt(L, "(1 - %s)", factor);
+    if (!p->block_text) return exo__nomem(L);
     int epos;
     exo_error e2;
     exo_expr *e;

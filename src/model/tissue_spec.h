@@ -18,11 +18,19 @@ typedef struct exo_pos_ts {
   int line, col;
 } exo_pos_ts; /* the same as exo_pos (model.h), repeated so this header stands alone */
 
-/* A constant (param < 0) or model parameter `param` times `scale` (a unit conversion). */
+struct exo_expr;
+
+/* A constant (param < 0) or model parameter `param` times `scale` (a unit conversion), times
+ * `factor` when there is one: a dimensionless expression over the model's parameters and
+ * systemic states, evaluated every phenotype step. That is how therapies reach the tissue: a
+ * value written `{value: V, blocked_like: PROCESS}` gets the product of the (1 - block) factors
+ * the model's therapies put on PROCESS (secretion blocks, antibodies), so the tissue and the
+ * systemic model are treated alike. */
 typedef struct exo_tvalue {
   double value;
   int param;
   double scale;
+  const struct exo_expr *factor;
 } exo_tvalue;
 
 /* --- behaviours: what a rule can change. Per cell a vector of slots:
@@ -108,7 +116,7 @@ typedef struct exo_tissue_field {
 typedef struct exo_tissue_cargo {
   const char *name;
   int field;
-  double per_unit;
+  exo_tvalue per_unit; /* dimensionless; a therapy can block it (blocked_like) */
   exo_tvalue decay;
 } exo_tissue_cargo;
 
@@ -171,9 +179,10 @@ typedef struct exo_tissue_spec {
   const char *rules_file; /* a PhysiCell cell_rules.csv, already read into rules; for the record */
 } exo_tissue_spec;
 
+/* The value without its factor (the engine evaluates factors; see exo_tissue_value). */
 static inline double exo_tvalue_get(exo_tvalue v, const double *params) {
   return v.param >= 0 ? params[v.param] * v.scale : v.value;
 }
-static inline exo_tvalue exo_tvalue_const(double v) { return (exo_tvalue){v, -1, 1.0}; }
+static inline exo_tvalue exo_tvalue_const(double v) { return (exo_tvalue){v, -1, 1.0, NULL}; }
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "core/fault.h"
 #include "core/rng.h"
+#include "model/expr.h"
 #include "systemic/rhs.h"
 #include "tissue/tissue_internal.h"
 
@@ -48,6 +49,26 @@ static exo_status build_rule_groups(exo_tissue *T, exo_error *err) {
   }
   T->group_first[nt] = g;
   return EXO_OK;
+}
+
+static double symbol_value(void *ctx, const exo_symref *s) {
+  const exo_tissue *T = ctx;
+  switch (s->kind) {
+  case EXO_SYM_TIME: return T->t;
+  case EXO_SYM_PARAM: return T->params[s->index];
+  case EXO_SYM_STATE: {
+    /* as the right-hand side reads them: negatives (round-off) as zero */
+    double y = T->sys ? exo_stepper_states(T->sys)[s->index] : T->m->states[s->index].initial;
+    return y > 0 ? y : 0;
+  }
+  default: return NAN; /* outputs are refused by the loader */
+  }
+}
+
+double exo_tissue_value(const exo_tissue *T, exo_tvalue v) {
+  double x = exo_tvalue_get(v, T->params);
+  if (v.factor) x *= exo_expr_eval_tree(v.factor, symbol_value, (void *)T);
+  return x;
 }
 
 static int cmp_points(const void *a, const void *b) {
@@ -227,7 +248,8 @@ exo_status exo_tissue_create(const exo_model *m, const exo_tissue_settings *s, e
     goto fail;
   T->type_base = exo_calloc((size_t)ts->ntypes * (size_t)nslot + 1, sizeof *T->type_base);
   T->drain_accum = exo_calloc((size_t)ts->nfields + 1, sizeof *T->drain_accum);
-  if (!T->type_base || !T->drain_accum) {
+  T->cargo_gain = exo_calloc((size_t)ts->ncargo + 1, sizeof *T->cargo_gain);
+  if (!T->type_base || !T->drain_accum || !T->cargo_gain) {
     st = exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
     goto fail;
   }
@@ -325,6 +347,7 @@ void exo_tissue_free(exo_tissue *T) {
   free(T->row);
   free(T->drain_accum);
   free(T->type_names);
+  free(T->cargo_gain);
   free(T);
 }
 
@@ -460,7 +483,7 @@ static exo_status exchange(exo_tissue *T, double dt, exo_error *err) {
   const size_t nf = (size_t)ts->nfields, n = T->c.n;
   for (int k = 0; k < ts->ncargo; k++) {
     size_t f = (size_t)ts->cargo[k].field;
-    double per = ts->cargo[k].per_unit, *cg = T->c.cargo[k];
+    double per = T->cargo_gain[k], *cg = T->c.cargo[k];
     for (size_t i = 0; i < n; i++) cg[i] += per * T->taken[i * nf + f];
   }
   return EXO_OK;
@@ -520,7 +543,7 @@ exo_status exo_tissue_advance(exo_tissue *T, double t_end, exo_recorder *rec, ex
         if ((st = exo_stepper_advance(T->sys, T->t, err))) return st;
         for (int f = 0; f < ts->nfields; f++) {
           if (ts->fields[f].drain_to < 0 || T->drain_accum[f] == 0) continue;
-          double scale = exo_tvalue_get(ts->fields[f].drain_scale, T->params);
+          double scale = exo_tissue_value(T, ts->fields[f].drain_scale);
           exo_stepper_add(T->sys, ts->fields[f].drain_to, T->drain_accum[f] * scale);
           T->stats.drained_total += T->drain_accum[f];
           T->drain_accum[f] = 0;

@@ -96,6 +96,7 @@ struct exo_tissue {
   size_t vox_n[3];
   int dims;
   double *type_base;      /* ntypes x nslot: behaviour base values now */
+  double *cargo_gain;     /* ncargo: received cargo per unit taken up, now */
   exo_rule_group *groups; /* grouped by type: groups[group_first[t] .. group_first[t+1]) */
   int *group_first;       /* ntypes + 1 */
   int *rule_order;
@@ -130,6 +131,10 @@ void exo_tissue_count_contacts(exo_tissue *T);
 /* Spatial sort by bin (stable), then id -> row map and exchange sites rebuilt. */
 exo_status exo_tissue_sort(exo_tissue *T, exo_error *err);
 void exo_tissue_update_voxels(exo_tissue *T);
+
+/* A value of the spec now: its constant or parameter, times its factor (therapy blocks) read off
+ * the systemic model's current states and parameters. */
+double exo_tissue_value(const exo_tissue *T, exo_tvalue v);
 
 /* phenotype.c */
 void exo_tissue_refresh_base(exo_tissue *T);

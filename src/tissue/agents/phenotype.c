@@ -23,7 +23,8 @@ void exo_tissue_refresh_base(exo_tissue *T) {
   const exo_tissue_spec *ts = T->ts;
   int ns = T->c.nslot;
   for (int t = 0; t < ts->ntypes; t++)
-    for (int s = 0; s < ns; s++) T->type_base[(size_t)t * (size_t)ns + (size_t)s] = exo_tvalue_get(ts->types[t].base[s], T->params);
+    for (int s = 0; s < ns; s++) T->type_base[(size_t)t * (size_t)ns + (size_t)s] = exo_tissue_value(T, ts->types[t].base[s]);
+  for (int k = 0; k < ts->ncargo; k++) T->cargo_gain[k] = exo_tissue_value(T, ts->cargo[k].per_unit);
 }
 
 static double signal_of(const exo_tissue *T, const exo_rule *r, size_t i) {
@@ -253,7 +254,7 @@ exo_status exo_tissue_phenotype_step(exo_tissue *T, double dt, exo_error *err) {
     }
   }
   for (int k = 0; k < c->ncargo; k++) {
-    double f = exp(-exo_tvalue_get(ts->cargo[k].decay, T->params) * dt);
+    double f = exp(-exo_tissue_value(T, ts->cargo[k].decay) * dt);
     for (size_t i = 0; i < n0; i++) c->cargo[k][i] *= f;
   }
   /* death, transformation, division (daughters are appended and act from the next step) */
@@ -323,7 +324,7 @@ exo_status exo_tissue_phenotype_step(exo_tissue *T, double dt, exo_error *err) {
       const exo_cell_type *ty = &ts->types[t];
       if (ty->recruit_from < 0) continue;
       double pool = y[ty->recruit_from] > 0 ? y[ty->recruit_from] : 0;
-      long k = poisson(T->seed, (uint64_t)t, (uint64_t)step, exo_tvalue_get(ty->recruit, T->params) * pool * dt);
+      long k = poisson(T->seed, (uint64_t)t, (uint64_t)step, exo_tissue_value(T, ty->recruit) * pool * dt);
       for (long q = 0; q < k; q++) {
         double p[3];
         boundary_point(T, (uint64_t)T->next_id, exo_tissue_radius_of(ty->volume), p);
