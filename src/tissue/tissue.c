@@ -309,7 +309,7 @@ exo_status exo_tissue_create(const exo_model *m, const exo_tissue_settings *s, e
   if ((st = exo_tissue_sort(T, err))) goto fail;
   if ((st = setup_columns(T, err))) goto fail;
 
-  double end = T->set.end_time > 0 ? T->set.end_time : m->solver.end_time;
+  double end = T->set.end_time > 0 ? T->set.end_time : ts->end_time > 0 ? ts->end_time : m->solver.end_time;
   T->end = end;
   T->output_every = T->set.output_every > 0 ? T->set.output_every : m->solver.output_every;
   T->snapshot_every = T->set.snapshot_every >= 0 ? T->set.snapshot_every : ts->snapshot_every;
@@ -348,6 +348,9 @@ void exo_tissue_free(exo_tissue *T) {
   free(T->drain_accum);
   free(T->type_names);
   free(T->cargo_gain);
+  free(T->mech_srep);
+  free(T->mech_sadh);
+  free(T->mech_reach);
   free(T);
 }
 
@@ -518,6 +521,7 @@ exo_status exo_tissue_advance(exo_tissue *T, double t_end, exo_recorder *rec, ex
     T->t = (double)T->step_diff * dtd;
     double w1 = omp_get_wtime();
     T->stats.wall_fields += w1 - w0;
+    if ((st = exo_tissue_mechanics_prepare(T, err))) return st;
     exo_tissue_mechanics_step(T, dtm);
     exo_tissue_update_voxels(T);
     for (size_t i = 0; i < T->c.n; i++) T->sites[i].voxel = T->c.voxel[i];

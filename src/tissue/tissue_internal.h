@@ -103,6 +103,11 @@ struct exo_tissue {
   bool rules_need_contacts;
   int *contacts;          /* n x (ntypes + 2): touching cells per type, live, dead (phenotype step) */
 
+  /* per-cell mechanics constants, refreshed at the start of each mechanics step:
+   * sqrt(repulsion), sqrt(adhesion), adhesion reach (a r) */
+  double *mech_srep, *mech_sadh, *mech_reach;
+  size_t mech_cap;
+
   /* the exchange with the fields, rebuilt when behaviours or voxels change */
   exo_fields_site *sites;
   double *site_rates;     /* n x 3 x nfields: secretion, target, uptake */
@@ -125,6 +130,7 @@ struct exo_tissue {
 
 /* mechanics.c */
 exo_status exo_tissue_bins_build(exo_tissue *T, exo_error *err);
+exo_status exo_tissue_mechanics_prepare(exo_tissue *T, exo_error *err);
 void exo_tissue_mechanics_step(exo_tissue *T, double dt);
 void exo_tissue_contact_step(exo_tissue *T, double dt);
 void exo_tissue_count_contacts(exo_tissue *T);

@@ -127,23 +127,45 @@ static void random_direction(double u1, double u2, int dims, double d[3]) {
   d[2] = cz;
 }
 
+exo_status exo_tissue_mechanics_prepare(exo_tissue *T, exo_error *err) {
+  exo_cells *c = &T->c;
+  if (T->mech_cap < c->cap) {
+    double *a = exo_realloc(T->mech_srep, c->cap * sizeof *a);
+    if (a) T->mech_srep = a;
+    double *b = a ? exo_realloc(T->mech_sadh, c->cap * sizeof *b) : NULL;
+    if (b) T->mech_sadh = b;
+    double *r = b ? exo_realloc(T->mech_reach, c->cap * sizeof *r) : NULL;
+    if (r) T->mech_reach = r;
+    if (!r) return exo_error_set(err, EXO_ERR_NOMEM, "out of memory for the mechanics");
+    T->mech_cap = c->cap;
+  }
+  const exo_tissue_spec *ts = T->ts;
+  for (size_t i = 0; i < c->n; i++) {
+    /* sqrt(c_i c_j) = sqrt(c_i) sqrt(c_j): one square root per cell instead of one per pair */
+    T->mech_srep[i] = sqrt(c->beh[EXO_BEH_REPULSION][i]);
+    T->mech_sadh[i] = sqrt(c->beh[EXO_BEH_ADHESION][i]);
+    T->mech_reach[i] = ts->types[c->type[i]].adhesion_distance * c->radius[i];
+  }
+  return EXO_OK;
+}
+
 void exo_tissue_mechanics_step(exo_tissue *T, double dt) {
   exo_cells *c = &T->c;
-  const exo_tissue_spec *ts = T->ts;
   const long step = T->step_mech;
   const size_t n = c->n;
+  const double *srep = T->mech_srep, *sadh = T->mech_sadh, *reach_a = T->mech_reach;
 #pragma omp parallel for schedule(static) num_threads(T->threads)
   for (size_t i = 0; i < n; i++) {
     double fx = 0, fy = 0, fz = 0, press = 0;
     const double xi = c->x[i], yi = c->y[i], zi = c->z[i], ri = c->radius[i];
-    const double repi = c->beh[EXO_BEH_REPULSION][i], adhi = c->beh[EXO_BEH_ADHESION][i];
-    const double ai = ts->types[c->type[i]].adhesion_distance * ri;
+    const double repi = srep[i], adhi = sadh[i];
+    const double ai = reach_a[i];
     FOR_NEIGHBOURS(T, T->bins.bin[i], j, {
       if (j == i) continue;
       double dx = xi - c->x[j], dy = yi - c->y[j], dz = zi - c->z[j];
       double d2 = dx * dx + dy * dy + dz * dz;
       double rj = c->radius[j];
-      double R = ri + rj, S = ai + ts->types[c->type[j]].adhesion_distance * rj;
+      double R = ri + rj, S = ai + reach_a[j];
       double reach = R > S ? R : S;
       if (d2 >= reach * reach) continue;
       double d = sqrt(d2);
@@ -153,11 +175,11 @@ void exo_tissue_mechanics_step(exo_tissue *T, double dt) {
         double q = 1 - d / R;
         q *= q;
         press += q / SIMPLE_PRESSURE_SCALE;
-        s = sqrt(repi * c->beh[EXO_BEH_REPULSION][j]) * q;
+        s = repi * srep[j] * q;
       }
       if (d < S) {
         double q = 1 - d / S;
-        s -= sqrt(adhi * c->beh[EXO_BEH_ADHESION][j]) * q * q;
+        s -= adhi * sadh[j] * q * q;
       }
       s /= d;
       fx += s * dx;
