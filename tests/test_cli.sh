@@ -192,5 +192,42 @@ expect_rc 2 "$EXO" run "$TS" --engine tissue --seed -3 --out "$T/t4"
 expect_rc 2 "$EXO" run kuznetsov1994 --engine tissue --out "$T/t5"
 has "$T/stderr" "needs a 'tissue:' section"
 
+# --- checkpoints: a run stopped by a signal (caught, or SIGKILL after periodic checkpoints) and
+# resumed gives byte-identical outputs to the uninterrupted run, at another thread count too
+cp "$TS" "$T/small.yaml"
+expect_rc 0 "$EXO" run "$T/small.yaml" --engine tissue --days 5h --seed 4 --out "$T/k0"
+EXOSIM_TEST_SIGNAL=TERM:0.1 expect_rc 143 "$EXO" run "$T/small.yaml" --engine tissue --days 5h --seed 4 --out "$T/k1"
+has "$T/stderr" "interrupted by SIGTERM at day 0.1"
+has "$T/k1/run.json" '"status": "interrupted"'
+has "$T/k1/run.json" '"checkpoint.exo"'
+[ -s "$T/k1/checkpoint.exo" ] || fail "no checkpoint after SIGTERM"
+[ "$(wc -l < "$T/k1/timeseries.csv")" -ge 3 ] || fail "an interrupted run should keep its rows so far"
+expect_rc 0 "$EXO" resume "$T/k1" --threads 1
+[ -e "$T/k1/checkpoint.exo" ] && fail "a completed run keeps its checkpoint"
+EXOSIM_TEST_SIGNAL=KILL:0.1 expect_rc 137 "$EXO" run "$T/small.yaml" --engine tissue --days 5h --seed 4 --out "$T/k2" --checkpoint-every 0.001s
+[ -e "$T/k2/run.json" ] && fail "a SIGKILLed run cannot have written run.json"
+expect_rc 0 "$EXO" resume "$T/k2"
+for f in timeseries.csv tissue.pvd slice.svg snapshots/cells_000001.vtp snapshots/fields_000002.vti; do
+  cmp -s "$T/k0/$f" "$T/k1/$f" || fail "resumed after SIGTERM: $f differs from the uninterrupted run"
+  cmp -s "$T/k0/$f" "$T/k2/$f" || fail "resumed after SIGKILL: $f differs from the uninterrupted run"
+done
+has "$T/k2/run.json" '"status": "complete"'
+# a checkpoint is refused when the model changed, when exosim's version differs, when damaged
+EXOSIM_TEST_SIGNAL=INT:0.05 expect_rc 130 "$EXO" run "$T/small.yaml" --engine tissue --days 5h --seed 4 --out "$T/k3"
+cp -r "$T/k3" "$T/k4"; cp -r "$T/k3" "$T/k5"
+sed 's/kill_rate: {value: 0.1 \/min/kill_rate: {value: 0.2 \/min/' "$T/small.yaml" > "$T/small2.yaml" && mv "$T/small2.yaml" "$T/small.yaml"
+expect_rc 2 "$EXO" resume "$T/k3"
+has "$T/stderr" "has changed since the checkpoint"
+printf '9.9.9' | dd of="$T/k4/checkpoint.exo" bs=1 seek=32 conv=notrunc 2>/dev/null
+expect_rc 2 "$EXO" resume "$T/k4"
+has "$T/stderr" "written by exosim 9.9.9"
+head -c 40 "$T/k5/checkpoint.exo" > "$T/k5/c" && mv "$T/k5/c" "$T/k5/checkpoint.exo"
+expect_rc 2 "$EXO" resume "$T/k5"
+has "$T/stderr" "truncated"
+expect_rc 2 "$EXO" resume "$T/nosuchdir"
+has "$T/stderr" "no checkpoint to resume"
+expect_rc 2 "$EXO" run "$TS" --engine tissue --checkpoint-every 10 --out "$T/k6"
+has "$T/stderr" "expected a positive wall time"
+
 [ "$fails" -eq 0 ] && echo "test_cli: all checks passed"
 [ "$fails" -eq 0 ]

@@ -10,8 +10,10 @@
 #ifndef EXOSIM_TISSUE_H
 #define EXOSIM_TISSUE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "exosim/fields.h"
 #include "exosim/model.h"
@@ -38,6 +40,12 @@ typedef exo_status (*exo_tissue_snapshot_fn)(void *ctx, double time_min, const e
 /* Called about once per phenotype step with the simulated time reached. */
 typedef void (*exo_tissue_progress_fn)(void *ctx, double time_min, double end_min);
 
+typedef struct exo_tissue exo_tissue;
+
+/* Called after every phenotype step, once the coupling is done: the points where a run can be
+ * checkpointed (exo_tissue_checkpoint_write). A non-zero status stops the run with it. */
+typedef exo_status (*exo_tissue_boundary_fn)(void *ctx, exo_tissue *T, exo_error *err);
+
 typedef struct exo_tissue_settings {
   double end_time;        /* minutes; <= 0 takes the model's own */
   double output_every;    /* minutes between recorded rows; <= 0 takes the model's own */
@@ -49,6 +57,11 @@ typedef struct exo_tissue_settings {
   exo_tissue_progress_fn progress;
   void *progress_ctx;
   int no_coupling;        /* 1: the systemic model is not advanced (no drainage, no recruitment) */
+  exo_tissue_boundary_fn boundary;
+  void *boundary_ctx;
+  /* when *stop becomes non-zero (a signal handler sets it), the run stops at the next phenotype
+   * boundary: exo_tissue_advance returns EXO_OK with exo_tissue_interrupted() true */
+  const volatile sig_atomic_t *stop;
 } exo_tissue_settings;
 
 typedef struct exo_tissue_stats {
@@ -64,8 +77,6 @@ typedef struct exo_tissue_stats {
   double wall_fields, wall_mechanics, wall_phenotype, wall_coupling;
 } exo_tissue_stats;
 
-typedef struct exo_tissue exo_tissue;
-
 /* Builds the tissue of a model with a tissue section: fields, initial cells, the systemic
  * model beside it. EXO_ERR_MODEL when the model has no tissue section. */
 exo_status exo_tissue_create(const exo_model *m, const exo_tissue_settings *s, exo_tissue **out, exo_error *err);
@@ -73,6 +84,15 @@ void exo_tissue_free(exo_tissue *T);
 /* Advances to time t_end (minutes); rows are recorded into rec (NULL: none) at output times. */
 exo_status exo_tissue_advance(exo_tissue *T, double t_end, exo_recorder *rec, exo_error *err);
 double exo_tissue_time(const exo_tissue *T);
+/* Whether the last advance stopped early because *settings.stop was set. */
+int exo_tissue_interrupted(const exo_tissue *T);
+
+/* Checkpoints: the whole dynamic state of a tissue (cells, fields, the systemic model beside it,
+ * clocks, counters) at a phenotype boundary, in exosim's binary layout for this machine
+ * (native byte order; refused elsewhere). Reading needs a tissue created from the same model and
+ * settings; the result continues bit for bit as the run that wrote it would have. */
+exo_status exo_tissue_checkpoint_write(const exo_tissue *T, FILE *f, exo_error *err);
+exo_status exo_tissue_checkpoint_read(exo_tissue *T, FILE *f, exo_error *err);
 /* The end of the run: the settings' end time, or the model's. */
 double exo_tissue_end_time(const exo_tissue *T);
 /* Whether field f holds a vesicle class (for choosing what a picture shows). */

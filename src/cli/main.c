@@ -1,4 +1,6 @@
 /* The exosim command: run, check, show, models. */
+/* realpath() is an X/Open interface */
+#define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,12 +29,17 @@ static void usage(FILE *f) {
           "usage:\n"
           "  exosim run [MODEL] [--out DIR] [--days N] [--arm NAME] [--set NAME=VALUE]...\n"
           "             [--engine systemic|tissue] [--seed N] [--threads N] [--snapshots 60min|off]\n"
+          "             [--checkpoint-every 30min]\n"
           "                       simulate MODEL (a file or a built-in name; default: the built-in\n"
           "                       default model) and write DIR/timeseries.csv and DIR/run.json;\n"
           "                       --engine tissue runs its tissue form (cells as agents in 3-D,\n"
           "                       coupled to the systemic model) and adds VTK snapshots,\n"
           "                       DIR/tissue.pvd and DIR/slice.svg; same --seed, same output at\n"
           "                       any --threads (default: OMP_NUM_THREADS or all cores)\n"
+          "  exosim resume DIR [--threads N] [--checkpoint-every 30min]\n"
+          "                       continue the tissue run whose checkpoint is DIR/checkpoint.exo\n"
+          "                       (written every --checkpoint-every, and on SIGINT or SIGTERM);\n"
+          "                       the result is the same as an uninterrupted run's\n"
           "  exosim compare [MODEL] [--arms A,B,...] [--out DIR] [--days N] [--set ...]\n"
           "                       run the model's treatment arms side by side (default: all) and\n"
           "                       write DIR/ARM/*, DIR/summary.csv, DIR/plots/ and DIR/report.html\n"
@@ -94,7 +101,20 @@ typedef struct run_args {
   unsigned long long seed;
   int threads;
   double snapshot_every; /* minutes; < 0: the model's own */
+  double checkpoint_every; /* wall seconds; 0: only when interrupted */
 } run_args;
+
+/* --checkpoint-every: a wall-clock time with its unit (30min, 2h, 90s). */
+static int parse_wall_time(const char *val, double *seconds) {
+  exo_quantity q;
+  exo_error e;
+  if (exo_quantity_parse(val, &q, &e) || !q.has_unit || !exo_dim_eq(q.dim, exo_dim_base(EXO_DIM_TIME, 1)) || !(q.value > 0)) {
+    fprintf(stderr, "exosim: --checkpoint-every %s: expected a positive wall time with its unit (30min, 2h, 90s)\n", val);
+    return EXIT_BAD_INPUT;
+  }
+  *seconds = q.value * 60.0; /* internal time unit: minutes */
+  return 0;
+}
 
 /* A whole number in [lo, hi] for an option, or an error message. */
 static int parse_count(const char *opt, const char *val, unsigned long long lo, unsigned long long hi, unsigned long long *out) {
@@ -123,6 +143,7 @@ static int parse_run_args(int argc, char **argv, run_args *a, int mode) {
   a->seed = 1;
   a->threads = 0;
   a->snapshot_every = -1;
+  a->checkpoint_every = 0;
   a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
   if (!a->sets) {
     fprintf(stderr, "exosim: out of memory\n");
@@ -143,7 +164,7 @@ static int parse_run_args(int argc, char **argv, run_args *a, int mode) {
     bool takes = !strcmp(opt, "--set") || !strcmp(opt, "--days") || (allow_out && !strcmp(opt, "--out")) ||
                  (mode == ARGS_RUN && !strcmp(opt, "--arm")) || (mode == ARGS_COMPARE && !strcmp(opt, "--arms")) ||
                  (mode == ARGS_RUN && (!strcmp(opt, "--engine") || !strcmp(opt, "--seed") || !strcmp(opt, "--threads") ||
-                                       !strcmp(opt, "--snapshots")));
+                                       !strcmp(opt, "--snapshots") || !strcmp(opt, "--checkpoint-every")));
     if (takes && !val) {
       if (i + 1 >= argc) {
         fprintf(stderr, "exosim: %s needs a value\n", opt);
@@ -177,6 +198,8 @@ static int parse_run_args(int argc, char **argv, run_args *a, int mode) {
         fprintf(stderr, "exosim: --snapshots %s: expected a positive time with its unit (60min, 1day) or 'off'\n", val);
         return EXIT_BAD_INPUT;
       } else a->snapshot_every = q.value;
+    } else if (mode == ARGS_RUN && !strcmp(opt, "--checkpoint-every")) {
+      if (parse_wall_time(val, &a->checkpoint_every)) return EXIT_BAD_INPUT;
     }
     else if (!strcmp(opt, "--days")) {
       exo_quantity q;
@@ -358,15 +381,19 @@ static int cmd_run(int argc, char **argv) {
     return EXIT_BAD_INPUT;
   }
   if (a.tissue) {
-    exo_cli_tissue_args ta = {.out = a.out, .days = a.days, .seed = a.seed, .threads = a.threads,
-                              .snapshot_every_min = a.snapshot_every, .sets = a.sets, .nsets = a.nsets};
+    /* resume reloads the model: a file by its absolute path, so it works from any directory */
+    char *abs = file_exists(a.model) ? realpath(a.model, NULL) : NULL;
+    exo_cli_tissue_args ta = {.out = a.out, .model_spec = abs ? abs : a.model, .arm = a.arm, .days = a.days, .seed = a.seed,
+                              .threads = a.threads, .snapshot_every_min = a.snapshot_every,
+                              .checkpoint_every_s = a.checkpoint_every, .sets = a.sets, .nsets = a.nsets};
     rc = exo_cli_run_tissue(m, &ta);
+    free(abs);
     exo_model_free(m);
     free(a.sets);
     return rc;
   }
-  if (a.seed != 1 || a.threads || a.snapshot_every >= 0)
-    fprintf(stderr, "exosim: note: --seed, --threads and --snapshots apply to --engine tissue only\n");
+  if (a.seed != 1 || a.threads || a.snapshot_every >= 0 || a.checkpoint_every > 0)
+    fprintf(stderr, "exosim: note: --seed, --threads, --snapshots and --checkpoint-every apply to --engine tissue only\n");
   run_result r;
   if (run_to_dir(m, &a, a.out, &r)) {
     fprintf(stderr, "exosim: %s: %s\n", exo_model_name(m), r.err.msg);
@@ -575,6 +602,52 @@ out:
   return rc;
 }
 
+static exo_status resume_load(void *ctx, const char *spec, const char *const *sets, int nsets, const char *arm, exo_model **m,
+                              exo_error *err) {
+  (void)ctx;
+  exo_status st = load_model(spec, m, err);
+  for (int i = 0; !st && i < nsets; i++) st = exo_model_set(*m, sets[i], err);
+  if (!st && arm) st = exo_model_choose_arm(*m, arm, err);
+  if (st && *m) {
+    exo_model_free(*m);
+    *m = NULL;
+  }
+  return st;
+}
+
+/* exosim resume DIR [--threads N] [--checkpoint-every T] */
+static int cmd_resume(int argc, char **argv) {
+  const char *dir = NULL;
+  int threads = 0;
+  double every = 0;
+  for (int i = 0; i < argc; i++) {
+    const char *s = argv[i];
+    if ((!strcmp(s, "--threads") || !strcmp(s, "--checkpoint-every")) && i + 1 >= argc) {
+      fprintf(stderr, "exosim: %s needs a value\n", s);
+      return EXIT_BAD_INPUT;
+    }
+    if (!strcmp(s, "--threads")) {
+      unsigned long long t;
+      if (parse_count(s, argv[++i], 1, 4096, &t)) return EXIT_BAD_INPUT;
+      threads = (int)t;
+    } else if (!strcmp(s, "--checkpoint-every")) {
+      if (parse_wall_time(argv[++i], &every)) return EXIT_BAD_INPUT;
+    } else if (s[0] == '-' && s[1]) {
+      fprintf(stderr, "exosim: resume: unknown option '%s'\n", s);
+      return EXIT_BAD_INPUT;
+    } else if (!dir) dir = s;
+    else {
+      fprintf(stderr, "exosim: resume: one directory at a time\n");
+      return EXIT_BAD_INPUT;
+    }
+  }
+  if (!dir) {
+    fprintf(stderr, "exosim: resume needs the run's output directory (exosim resume DIR)\n");
+    return EXIT_BAD_INPUT;
+  }
+  return exo_cli_resume(dir, threads, every, resume_load, NULL);
+}
+
 static int cmd_models(void) {
   for (size_t i = 0; i < exo_builtin_model_count(); i++) {
     const char *name = exo_builtin_model_name(i);
@@ -601,6 +674,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "models")) return cmd_models();
   if (!strcmp(cmd, "graph")) return cmd_graph(argc - 2, argv + 2);
   if (!strcmp(cmd, "compare")) return cmd_compare(argc - 2, argv + 2);
+  if (!strcmp(cmd, "resume")) return cmd_resume(argc - 2, argv + 2);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
     printf("exosim %s\n", EXO_VERSION_STRING);
     return 0;

@@ -23,6 +23,10 @@ const double *exo_stepper_params(const exo_stepper *s);
 /* Adds amount to a state (vesicles drained in from the tissue, say); takes effect at the next
  * advance, which restarts the integrator's history. */
 void exo_stepper_add(exo_stepper *s, int state, double amount);
+/* For checkpoints: the index of the next event, and the whole state put back (time, states,
+ * parameters as events had set them, next event). */
+int exo_stepper_next_event(const exo_stepper *s);
+exo_status exo_stepper_restore(exo_stepper *s, double t, const double *y, int next_event, const double *params, exo_error *err);
 /* row[0..nstate) = states (negatives below round-off written as 0), then the model's outputs. */
 void exo_stepper_row(exo_stepper *s, double *row);
 

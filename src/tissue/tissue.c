@@ -356,6 +356,7 @@ void exo_tissue_free(exo_tissue *T) {
 
 double exo_tissue_time(const exo_tissue *T) { return T->t; }
 double exo_tissue_end_time(const exo_tissue *T) { return T->end; }
+int exo_tissue_interrupted(const exo_tissue *T) { return T->interrupted; }
 int exo_tissue_field_is_vesicle(const exo_tissue *T, int f) {
   return f >= 0 && f < T->ts->nfields && T->ts->fields[f].vesicle_class >= 0;
 }
@@ -532,7 +533,8 @@ exo_status exo_tissue_advance(exo_tissue *T, double t_end, exo_recorder *rec, ex
     T->step_mech++;
     double w2 = omp_get_wtime();
     T->stats.wall_mechanics += w2 - w1;
-    if (T->step_mech % nm == 0) {
+    bool boundary = T->step_mech % nm == 0;
+    if (boundary) {
       if (T->rules_need_contacts) {
         size_t w = (size_t)ts->ntypes + 2;
         int *k = exo_realloc(T->contacts, (T->c.cap + 1) * w * sizeof *k);
@@ -569,7 +571,18 @@ exo_status exo_tissue_advance(exo_tissue *T, double t_end, exo_recorder *rec, ex
       if ((st = snapshot(T, err))) return st;
       T->next_snapshot += T->snapshot_every;
     }
+    if (boundary) {
+      T->stats.diffusion_steps = (double)T->step_diff;
+      T->stats.mechanics_steps = (double)T->step_mech;
+      T->stats.phenotype_steps = (double)T->step_phen;
+      if (T->set.boundary && (st = T->set.boundary(T->set.boundary_ctx, T, err))) return st;
+      if (T->set.stop && *T->set.stop && T->t < t_end - eps) {
+        T->interrupted = 1;
+        return EXO_OK;
+      }
+    }
   }
+  T->interrupted = 0;
   T->stats.diffusion_steps = (double)T->step_diff;
   T->stats.mechanics_steps = (double)T->step_mech;
   T->stats.phenotype_steps = (double)T->step_phen;

@@ -125,6 +125,7 @@ struct exo_tissue {
   double *drain_accum;    /* per field: amount drained since the last coupling */
 
   const char **type_names; /* ntypes, for views */
+  int interrupted;
   exo_tissue_stats stats;
 };
 
