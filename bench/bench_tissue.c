@@ -86,12 +86,56 @@ static const char *scaling_template =
     "      uptake: {oxygen: 10 /min}\n"
     "      initial: {count: %ld, placement: sphere, radius: %g um}\n";
 
+/* The scaling curve as a small self-contained SVG: agent seconds per mechanics step against the
+ * number of cells, log-log, with the line of exact proportionality through the first point. */
+static void write_scaling_svg(const char *path, const long *n, const double *sec_per_step, int k, int threads) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    fprintf(stderr, "exo_bench_tissue: %s: cannot write\n", path);
+    return;
+  }
+  const double W = 560, H = 400, L = 80, R = 20, Tm = 40, B = 60;
+  double x0 = log10(5e3), x1 = log10(2e6), y0 = log10(sec_per_step[0] / 4), y1 = log10(sec_per_step[k - 1] * 4);
+#define PX(v) (L + (log10(v) - x0) / (x1 - x0) * (W - L - R))
+#define PY(v) (H - B - (log10(v) - y0) / (y1 - y0) * (H - Tm - B))
+  fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%g\" height=\"%g\" font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
+  fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
+  fprintf(f, "<text x=\"%g\" y=\"22\" font-size=\"14\">Tissue engine: agent cost per mechanics step (%d threads)</text>\n", L, threads);
+  fprintf(f, "<rect x=\"%g\" y=\"%g\" width=\"%g\" height=\"%g\" fill=\"none\" stroke=\"#444\"/>\n", L, Tm, W - L - R, H - Tm - B);
+  for (double d = 1e4; d <= 1e6; d *= 10) {
+    fprintf(f, "<line x1=\"%g\" x2=\"%g\" y1=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n", PX(d), PX(d), Tm, H - B);
+    fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">%.0e</text>\n", PX(d), H - B + 18, d);
+  }
+  for (double e = pow(10, floor(y0)); e <= pow(10, y1); e *= 10) {
+    if (log10(e) < y0) continue;
+    fprintf(f, "<line x1=\"%g\" x2=\"%g\" y1=\"%g\" y2=\"%g\" stroke=\"#ddd\"/>\n", L, W - R, PY(e), PY(e));
+    fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"end\">%.0e s</text>\n", L - 6, PY(e) + 4, e);
+  }
+  fprintf(f, "<text x=\"%g\" y=\"%g\" text-anchor=\"middle\">cells</text>\n", (L + W - R) / 2, H - 20);
+  /* proportional cost through the first point */
+  fprintf(f, "<line x1=\"%g\" y1=\"%g\" x2=\"%g\" y2=\"%g\" stroke=\"#999\" stroke-dasharray=\"5,4\"/>\n", PX((double)n[0]),
+          PY(sec_per_step[0]), PX((double)n[k - 1]), PY(sec_per_step[0] * (double)n[k - 1] / (double)n[0]));
+  fprintf(f, "<polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"");
+  for (int i = 0; i < k; i++) fprintf(f, "%g,%g ", PX((double)n[i]), PY(sec_per_step[i]));
+  fprintf(f, "\"/>\n");
+  for (int i = 0; i < k; i++) fprintf(f, "<circle cx=\"%g\" cy=\"%g\" r=\"4\" fill=\"#1f77b4\"/>\n", PX((double)n[i]), PY(sec_per_step[i]));
+  fprintf(f, "<text x=\"%g\" y=\"%g\" fill=\"#1f77b4\">measured (mechanics + phenotype)</text>\n", L + 10, Tm + 18);
+  fprintf(f, "<text x=\"%g\" y=\"%g\" fill=\"#777\">linear in cells</text>\n", L + 10, Tm + 34);
+  fprintf(f, "</svg>\n");
+#undef PX
+#undef PY
+  fclose(f);
+  printf("wrote %s\n", path);
+}
+
 int main(int argc, char **argv) {
   int threads = 2;
   int quick = 0;
+  const char *svg = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--quick")) quick = 1;
+    else if (!strcmp(argv[i], "--svg") && i + 1 < argc) svg = argv[++i];
   }
   char path[1024];
   snprintf(path, sizeof path, "%s/bench/models/cancer_immune_b2.yaml", EXO_SOURCE_DIR);
@@ -115,7 +159,7 @@ int main(int argc, char **argv) {
          "phen", "setup");
   long counts[] = {10000, 30000, 100000, 300000, 1000000};
   int ncount = quick ? 3 : 5;
-  double agent_per_cell[5];
+  double agent_per_cell[5], per_step[5];
   for (int k = 0; k < ncount; k++) {
     long n = counts[k];
     double R = cbrt((double)n * 2494.0 / 0.70 * 3.0 / (4.0 * M_PI)) + 20;
@@ -127,10 +171,12 @@ int main(int argc, char **argv) {
     exo_tissue_stats st;
     run(ms, label, threads, 6, 0, &st);
     agent_per_cell[k] = (st.wall_mechanics + st.wall_phenotype) / (double)n;
+    per_step[k] = (st.wall_mechanics + st.wall_phenotype) / (st.mechanics_steps > 0 ? st.mechanics_steps : 1);
     exo_model_free(ms);
   }
   printf("agent cost per cell (mechanics + phenotype), relative to 1e4 cells:");
   for (int k = 0; k < ncount; k++) printf(" %.2f", agent_per_cell[k] / agent_per_cell[0]);
   printf("\npeak memory: %.2f GB\n", peak_rss_gb());
+  if (svg) write_scaling_svg(svg, counts, per_step, ncount, threads);
   return 0;
 }

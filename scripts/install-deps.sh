@@ -6,6 +6,11 @@ set -eu
 PKGS="cmake make gcc pkg-config libsundials-dev libfyaml-dev libcmocka-dev libplplot-dev plplot-driver-cairo librandom123-dev"
 # headless Chromium renders the HTML report in its test
 PKGS="$PKGS chromium"
+# valgrind memcheck of a small tissue run (tests/test_valgrind.sh)
+PKGS="$PKGS valgrind"
+# clang with libFuzzer and its sanitizer runtimes, and LLVM's OpenMP, for the fuzz targets
+# (`make fuzz`; `make test` runs them briefly)
+PKGS="$PKGS clang libclang-rt-14-dev libomp-14-dev"
 # `install-deps.sh bench` adds what `make bench` needs for its SciPy reference.
 [ "${1:-}" = bench ] && PKGS="$PKGS python3-scipy"
 # `install-deps.sh docs` adds Graphviz for the model figures of `make docs`.

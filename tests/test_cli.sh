@@ -229,5 +229,22 @@ has "$T/stderr" "no checkpoint to resume"
 expect_rc 2 "$EXO" run "$TS" --engine tissue --checkpoint-every 10 --out "$T/k6"
 has "$T/stderr" "expected a positive wall time"
 
+# --- resources and failures: refused before allocating, file-size limits, unwritable places
+expect_rc 2 "$EXO" run "$SRC/tests/data/tissue_huge.yaml" --engine tissue --out "$T/h1"
+has "$T/stderr" "this tissue run needs about"
+has "$T/stderr" "or --force to try anyway"
+expect_rc 1 "$EXO" run "$SRC/tests/data/tissue_huge.yaml" --engine tissue --force --out "$T/h2"
+has "$T/stderr" "going on because of --force"
+has "$T/h2/run.json" '"status": "failed"'
+# a file-size limit: the first snapshot cannot be written; the run says so and what was written is whole
+( ulimit -f 16; "$EXO" run "$TS" --engine tissue --days 2h --out "$T/f1" >"$T/stdout" 2>"$T/stderr" ); rc=$?
+[ "$rc" -eq 1 ] || fail "a run over the file-size limit exited $rc, want 1: $(cat "$T/stderr")"
+has "$T/stderr" "File too large"
+has "$T/f1/run.json" '"status": "failed"'
+ls "$T/f1/snapshots" | grep -q '\.tmp$' && fail "a failed write left a temporary file"
+: > "$T/afile"
+expect_rc 1 "$EXO" run "$TS" --engine tissue --days 1h --out "$T/afile/sub"
+has "$T/stderr" "cannot create the output directory"
+
 [ "$fails" -eq 0 ] && echo "test_cli: all checks passed"
 [ "$fails" -eq 0 ]

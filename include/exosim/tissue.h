@@ -77,6 +77,17 @@ typedef struct exo_tissue_stats {
   double wall_fields, wall_mechanics, wall_phenotype, wall_coupling;
 } exo_tissue_stats;
 
+/* What a tissue run will need, estimated from the model before anything is allocated: the peak
+ * number of cells (initial cells growing at their base division rate, plus recruitment at the
+ * initial systemic pools, capped at max_cells), the bytes of cells and fields at that peak, and
+ * the wall time on this machine kind (coefficients measured with exo_bench_tissue, 2 threads,
+ * scaled by the thread count). An estimate, not a bound: rules and therapies change rates. */
+typedef struct exo_tissue_estimate {
+  double peak_cells, bytes, field_bytes, bytes_per_cell, seconds;
+  int capped; /* the growth estimate reached max_cells */
+} exo_tissue_estimate;
+exo_status exo_tissue_estimate_run(const exo_model *m, const exo_tissue_settings *s, exo_tissue_estimate *out, exo_error *err);
+
 /* Builds the tissue of a model with a tissue section: fields, initial cells, the systemic
  * model beside it. EXO_ERR_MODEL when the model has no tissue section. */
 exo_status exo_tissue_create(const exo_model *m, const exo_tissue_settings *s, exo_tissue **out, exo_error *err);

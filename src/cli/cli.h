@@ -18,6 +18,7 @@ typedef struct exo_cli_tissue_args {
   double snapshot_every_min; /* < 0: the model's own; 0: none */
   double checkpoint_every_s; /* wall seconds between checkpoints; 0: only when interrupted */
   double wall_before;  /* wall seconds spent before a resume */
+  int force;           /* run even when the estimate says it will not fit in memory */
   const char *const *sets;
   int nsets;
 } exo_cli_tissue_args;

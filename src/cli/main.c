@@ -3,6 +3,7 @@
 #define _XOPEN_SOURCE 700
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,7 @@ static void usage(FILE *f) {
           "usage:\n"
           "  exosim run [MODEL] [--out DIR] [--days N] [--arm NAME] [--set NAME=VALUE]...\n"
           "             [--engine systemic|tissue] [--seed N] [--threads N] [--snapshots 60min|off]\n"
-          "             [--checkpoint-every 30min]\n"
+          "             [--checkpoint-every 30min] [--force]\n"
           "                       simulate MODEL (a file or a built-in name; default: the built-in\n"
           "                       default model) and write DIR/timeseries.csv and DIR/run.json;\n"
           "                       --engine tissue runs its tissue form (cells as agents in 3-D,\n"
@@ -102,6 +103,7 @@ typedef struct run_args {
   int threads;
   double snapshot_every; /* minutes; < 0: the model's own */
   double checkpoint_every; /* wall seconds; 0: only when interrupted */
+  int force;
 } run_args;
 
 /* --checkpoint-every: a wall-clock time with its unit (30min, 2h, 90s). */
@@ -144,6 +146,7 @@ static int parse_run_args(int argc, char **argv, run_args *a, int mode) {
   a->threads = 0;
   a->snapshot_every = -1;
   a->checkpoint_every = 0;
+  a->force = 0;
   a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
   if (!a->sets) {
     fprintf(stderr, "exosim: out of memory\n");
@@ -176,6 +179,7 @@ static int parse_run_args(int argc, char **argv, run_args *a, int mode) {
     else if (mode == ARGS_RUN && !strcmp(opt, "--arm")) a->arm = val;
     else if (mode == ARGS_COMPARE && !strcmp(opt, "--arms")) a->arms = val;
     else if (allow_out && !strcmp(opt, "--out")) a->out = val;
+    else if (mode == ARGS_RUN && !strcmp(opt, "--force")) a->force = 1;
     else if (mode == ARGS_RUN && !strcmp(opt, "--engine")) {
       if (!strcmp(val, "tissue")) a->tissue = true;
       else if (!strcmp(val, "systemic")) a->tissue = false;
@@ -385,7 +389,7 @@ static int cmd_run(int argc, char **argv) {
     char *abs = file_exists(a.model) ? realpath(a.model, NULL) : NULL;
     exo_cli_tissue_args ta = {.out = a.out, .model_spec = abs ? abs : a.model, .arm = a.arm, .days = a.days, .seed = a.seed,
                               .threads = a.threads, .snapshot_every_min = a.snapshot_every,
-                              .checkpoint_every_s = a.checkpoint_every, .sets = a.sets, .nsets = a.nsets};
+                              .checkpoint_every_s = a.checkpoint_every, .sets = a.sets, .nsets = a.nsets, .force = a.force};
     rc = exo_cli_run_tissue(m, &ta);
     free(abs);
     exo_model_free(m);
@@ -663,6 +667,9 @@ static int cmd_models(void) {
 }
 
 int main(int argc, char **argv) {
+  /* a full disk or a file-size limit (ulimit -f) must be an error message, not a silent kill:
+   * with SIGXFSZ ignored the write fails with EFBIG and the writers report it */
+  signal(SIGXFSZ, SIG_IGN);
   if (argc < 2) {
     usage(stderr);
     return EXIT_BAD_INPUT;

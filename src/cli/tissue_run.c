@@ -348,8 +348,41 @@ static int finish(session *S, exo_status st, exo_error *err) {
   return rc;
 }
 
+/* Physical memory of this machine (bytes), or 0 when unknown. */
+static double machine_memory(void) {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && size > 0 ? (double)pages * (double)size : 0;
+}
+
+/* Refuses (exit 2) a run estimated not to fit in memory unless --force; says how long a long
+ * run is expected to take. */
+static int check_resources(const exo_model *m, const exo_cli_tissue_args *a) {
+  exo_tissue_settings s = {.end_time = a->days > 0 ? a->days * 1440.0 : 0, .threads = a->threads};
+  exo_tissue_estimate e;
+  exo_error err = {0};
+  if (exo_tissue_estimate_run(m, &s, &e, &err)) {
+    fprintf(stderr, "exosim: %s\n", err.msg);
+    return EXIT_BAD_INPUT;
+  }
+  double mem = machine_memory();
+  if (mem > 0 && e.bytes > 0.9 * mem) {
+    fprintf(stderr,
+            "exosim: %s: this tissue run needs about %.3g GB (fields %.3g GB, up to %.3g cells%s at %.0f bytes each) but this "
+            "machine has %.3g GB; use a smaller domain, a coarser dx or a lower tissue.max_cells%s\n",
+            exo_model_name(m), e.bytes / 1e9, e.field_bytes / 1e9, e.peak_cells, e.capped ? " (max_cells)" : "", e.bytes_per_cell,
+            mem / 1e9, a->force ? "; going on because of --force" : ", or --force to try anyway");
+    if (!a->force) return EXIT_BAD_INPUT;
+  }
+  if (e.seconds > 60)
+    fprintf(stderr, "exosim: estimated: about %.0f min of wall time, up to %.3g cells, %.2g GB (--checkpoint-every keeps it safe)\n",
+            e.seconds / 60, e.peak_cells, e.bytes / 1e9);
+  return 0;
+}
+
 int exo_cli_run_tissue(exo_model *m, const exo_cli_tissue_args *a) {
   exo_error err = {0};
+  int guard = check_resources(m, a);
+  if (guard) return guard;
   session S = {.m = m, .a = *a};
   S.o.dir = a->out;
   S.pr.start = exo_cli_now();

@@ -1366,6 +1366,39 @@ static struct fy_node *find_alias(struct fy_node *n, int depth) {
   return NULL;
 }
 
+/* A single-quoted scalar with two escaped quotes in a row ('a''''b', ''''''). libfyaml 0.7.12
+ * (Debian 12) misreads it: its text iterator yields one quote too many, so the value comes back
+ * cut short ('a''''b' reads as a''') and, beyond eight pieces of text, the iterator's buffer
+ * leaks. Such scalars are refused before any of their text is read. The scalar token's start
+ * mark is the first byte after the opening quote. */
+static struct fy_node *find_doubled_quote(struct fy_node *n, const char *text, size_t len, int depth) {
+  if (!n || depth > 200) return NULL;
+  void *it = NULL;
+  if (fy_node_get_type(n) == FYNT_SCALAR) {
+    if (fy_node_get_style(n) != FYNS_SINGLE_QUOTED) return NULL;
+    struct fy_token *t = fy_node_get_scalar_token(n);
+    const struct fy_mark *mk = t ? fy_token_start_mark(t) : NULL;
+    for (size_t i = mk ? mk->input_pos : len; i < len; i++) {
+      if (text[i] != '\'') continue;
+      if (i + 1 >= len || text[i + 1] != '\'') return NULL; /* the closing quote */
+      if (i + 3 < len && text[i + 2] == '\'' && text[i + 3] == '\'') return n;
+      i++; /* past an escaped quote */
+    }
+  } else if (fy_node_get_type(n) == FYNT_SEQUENCE) {
+    struct fy_node *c;
+    while ((c = fy_node_sequence_iterate(n, &it)))
+      if ((c = find_doubled_quote(c, text, len, depth + 1))) return c;
+  } else if (fy_node_get_type(n) == FYNT_MAPPING) {
+    struct fy_node_pair *pr;
+    while ((pr = fy_node_mapping_iterate(n, &it))) {
+      struct fy_node *c = find_doubled_quote(fy_node_pair_key(pr), text, len, depth + 1);
+      if (!c) c = find_doubled_quote(fy_node_pair_value(pr), text, len, depth + 1);
+      if (c) return c;
+    }
+  }
+  return NULL;
+}
+
 /* The first '{' or '[' that is never closed, skipping quoted text and comments. */
 static bool unclosed_bracket(const char *t, size_t n, exo_pos *where) {
   enum { MAXD = 256 };
@@ -1690,6 +1723,15 @@ static exo_status load_document(loader *L, const char *text, size_t len) {
     fy_document_destroy(doc);
     fy_diag_destroy(diag);
     return exo__lerr(L, ap, EXO_ERR_SYNTAX, "YAML aliases (*name) are not accepted in model files: write the value out");
+  }
+  struct fy_node *quoted = find_doubled_quote(fy_document_root(doc), text, len, 0);
+  if (quoted) {
+    exo_pos qp = exo__node_pos(quoted, top);
+    fy_document_destroy(doc);
+    fy_diag_destroy(diag);
+    return exo__lerr(L, qp, EXO_ERR_SYNTAX,
+                     "a single-quoted value with two escaped quotes in a row ('''') is misread by the YAML library "
+                     "(libfyaml 0.7.12): write this value in double quotes");
   }
   struct fy_node *root = fy_document_root(doc);
   if (!root || fy_node_get_type(root) != FYNT_MAPPING) {

@@ -459,6 +459,9 @@ static exo_status read_time(tctx *c, struct fy_node *sec) {
   /* a tissue run's own length: tissue runs cost far more than the systemic model's year */
   ts->end_time = 0;
   if ((st = opt_quantity(c, sec, "end", c->at, time_dim(), ALLOW_ZERO_ONLY_POSITIVE, "the tissue", &ts->end_time))) return st;
+  ts->output_every = 0;
+  if ((st = opt_quantity(c, sec, "output_every", c->at, time_dim(), ALLOW_ZERO_ONLY_POSITIVE, "the tissue", &ts->output_every)))
+    return st;
   ts->max_cells = DEFAULT_MAX_CELLS;
   struct fy_node *mc = exo__get(sec, "max_cells");
   if (mc) {
@@ -1329,7 +1332,7 @@ exo_status exo__read_tissue(loader *L, struct fy_node *sec, exo_pos at) {
   if ((st = exo__expect_type(L, sec, at, FYNT_MAPPING, "'tissue'"))) return st;
   static const char *const keys[] = {"domain",   "time_steps", "sort_every", "snapshots", "max_cells",  "fields",
                                      "variables", "cargo",     "cell_types", "rules",     "rules_file", "description",
-                                     "end"};
+                                     "end",      "output_every"};
   if ((st = exo__check_keys(L, sec, keys, sizeof keys / sizeof keys[0], "'tissue'"))) return st;
   tctx c = {.L = L, .at = at};
   c.ts = exo_arena_alloc(&L->m->arena, sizeof *c.ts);

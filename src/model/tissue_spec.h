@@ -166,6 +166,7 @@ typedef struct exo_tissue_spec {
   double sort_every;     /* min between spatial sorts of the cell arrays (default: dt_phenotype) */
   double snapshot_every; /* min between VTK snapshots; 0: none */
   double end_time;       /* min: how long a tissue run lasts (tissue.end); 0: the model's simulation.end */
+  double output_every;   /* min between recorded rows (tissue.output_every); 0: simulation.output_every */
   long max_cells;        /* refuse to grow beyond (a clear error, not an out-of-memory) */
   exo_tissue_field *fields;
   int nfields;

@@ -191,6 +191,76 @@ static exo_status setup_columns(exo_tissue *T, exo_error *err) {
   return EXO_OK;
 }
 
+/* Seconds per cell and mechanics step, and per voxel, field and diffusion step, with 2 threads
+ * (exo_bench_tissue on the project's machine kind, B2 workload, 2026-11-27). */
+#define EST_CELL_STEP_S 6.0e-7
+#define EST_VOXEL_STEP_S 1.6e-9
+
+typedef struct est_ctx {
+  const exo_model *m;
+  const double *params;
+} est_ctx;
+
+static double est_symbol(void *ctx, const exo_symref *s) {
+  const est_ctx *c = ctx;
+  switch (s->kind) {
+  case EXO_SYM_PARAM: return c->params[s->index];
+  case EXO_SYM_STATE: return c->m->states[s->index].initial > 0 ? c->m->states[s->index].initial : 0;
+  case EXO_SYM_TIME: return 0;
+  default: return NAN;
+  }
+}
+
+/* A value at the start of the run, its factor included. */
+static double est_value(const exo_model *m, const double *params, exo_tvalue v) {
+  double x = exo_tvalue_get(v, params);
+  est_ctx c = {m, params};
+  if (v.factor) x *= exo_expr_eval_tree(v.factor, est_symbol, &c);
+  return isfinite(x) ? x : 0;
+}
+
+exo_status exo_tissue_estimate_run(const exo_model *m, const exo_tissue_settings *s, exo_tissue_estimate *e, exo_error *err) {
+  memset(e, 0, sizeof *e);
+  const exo_tissue_spec *ts = m->tissue;
+  if (!ts) return exo_error_set(err, EXO_ERR_MODEL, "model '%s' has no tissue section", m->name);
+  double end = s && s->end_time > 0 ? s->end_time : ts->end_time > 0 ? ts->end_time : m->solver.end_time;
+  double *params = exo_calloc((size_t)m->nparam + 1, sizeof *params);
+  if (!params) return exo_error_set(err, EXO_ERR_NOMEM, "out of memory");
+  for (int i = 0; i < m->nparam; i++) params[i] = m->params[i].value;
+  double cells = 0, cells_mean = 0;
+  for (int t = 0; t < ts->ntypes; t++) {
+    const exo_cell_type *ty = &ts->types[t];
+    double n0 = ty->placement == EXO_PLACE_NONE ? 0 : (double)ty->initial_count;
+    if (ty->placement == EXO_PLACE_SPHERE && n0 == 0) /* a full sphere: its volume over the cells' at close packing */
+      n0 = 0.74 * (4.0 / 3.0) * 3.14159265358979323846 * pow(ty->r_outer, 3) / ty->volume;
+    double g = est_value(m, params, ty->base[EXO_BEH_CYCLE_ENTRY]) - est_value(m, params, ty->base[EXO_BEH_APOPTOSIS]);
+    double ge = g * end > 50 ? exp(50) : exp(g * end);
+    double recruit = ty->recruit_from >= 0 ? est_value(m, params, ty->recruit) * m->states[ty->recruit_from].initial * end : 0;
+    cells += n0 * (ge > 1 ? ge : 1) + recruit;
+    cells_mean += 0.5 * (n0 + n0 * ge) + 0.5 * recruit;
+  }
+  free(params);
+  if (cells > (double)ts->max_cells) {
+    cells = (double)ts->max_cells;
+    e->capped = 1;
+  }
+  if (cells_mean > cells) cells_mean = cells;
+  int nf = ts->nfields, ns = exo_beh_count(nf, ts->ntypes);
+  /* the columns of exo_cells (cells.c), the exchange buffers, bins, id map and mechanics
+   * constants, with the arrays' 1.5x growth slack */
+  double row = 8.0 * 21 + 4 + 1 + 8.0 * (ns + ts->ncargo + ts->nvariables);
+  double extra = (double)sizeof(exo_fields_site) + 32.0 * nf + 16 + 8 + 24 + 4.0 * (ts->ntypes + 2);
+  e->bytes_per_cell = 1.5 * (row + extra);
+  e->field_bytes = exo_fields_bytes_needed(&ts->grid, nf);
+  e->peak_cells = cells;
+  e->bytes = e->field_bytes + cells * e->bytes_per_cell + 64e6; /* + the program itself */
+  int threads = s && s->threads > 0 ? s->threads : omp_get_max_threads();
+  double nvox = e->field_bytes / 8.0 / (nf > 0 ? nf : 1);
+  e->seconds = (cells_mean * end / ts->dt_mechanics * EST_CELL_STEP_S + nvox * nf * end / ts->dt_diffusion * EST_VOXEL_STEP_S) *
+               2.0 / (threads > 2 ? 2 : threads);
+  return EXO_OK;
+}
+
 exo_status exo_tissue_create(const exo_model *m, const exo_tissue_settings *s, exo_tissue **out, exo_error *err) {
   *out = NULL;
   const exo_tissue_spec *ts = m->tissue;
@@ -311,7 +381,7 @@ exo_status exo_tissue_create(const exo_model *m, const exo_tissue_settings *s, e
 
   double end = T->set.end_time > 0 ? T->set.end_time : ts->end_time > 0 ? ts->end_time : m->solver.end_time;
   T->end = end;
-  T->output_every = T->set.output_every > 0 ? T->set.output_every : m->solver.output_every;
+  T->output_every = T->set.output_every > 0 ? T->set.output_every : ts->output_every > 0 ? ts->output_every : m->solver.output_every;
   T->snapshot_every = T->set.snapshot_every >= 0 ? T->set.snapshot_every : ts->snapshot_every;
   T->next_output = 0;
   T->next_snapshot = 0;

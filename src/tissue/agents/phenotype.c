@@ -15,6 +15,7 @@
 
 #include "core/fault.h"
 #include "core/rng.h"
+#include "model/rules.h"
 #include "tissue/tissue_internal.h"
 
 static inline double chance(double k, double dt) { return k > 0 ? -expm1(-k * dt) : 0; }
@@ -244,6 +245,18 @@ exo_status exo_tissue_phenotype_step(exo_tissue *T, double dt, exo_error *err) {
   exo_tissue_refresh_base(T);
   if (T->rules_need_contacts) exo_tissue_count_contacts(T);
   exo_tissue_apply_rules(T);
+  /* a behaviour that is not a finite number stops the run here, naming it, rather than
+   * spreading NaN through the fields */
+  for (int s = 0; s < c->nslot; s++)
+    for (size_t i = 0; i < c->n; i++)
+      if (!isfinite(c->beh[s][i])) {
+        char name[160];
+        return exo_error_set(err, EXO_ERR_NUMERIC,
+                             "tissue: behaviour '%s' of a '%s' cell (id %ld) is %g at day %.6g (from its value, its "
+                             "blocked_like/factor or its rules)",
+                             exo_beh_name(ts, s, name, sizeof name), ts->types[c->type[i]].name, c->id[i], c->beh[s][i],
+                             T->t / 1440.0);
+      }
   const size_t n0 = c->n;
   /* volume relaxes to its type's target; received cargo decays (exactly, over the step) */
   for (size_t i = 0; i < n0; i++) {
