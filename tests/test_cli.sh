@@ -175,6 +175,10 @@ for f in timeseries.csv tissue.pvd slice.svg snapshots/cells_000000.vtp snapshot
   cmp -s "$T/t1/$f" "$T/t2/$f" || fail "tissue $f differs between 1 and 2 threads with the same seed"
 done
 cmp -s "$T/t1/timeseries.csv" "$T/t3/timeseries.csv" && fail "seeds 42 and 43 gave the same tissue run"
+# without OMP_WAIT_POLICY exosim re-executes itself with the passive policy: same results
+env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "$EXO" run "$TS" --engine tissue --days 2h --seed 42 --threads 2 --out "$T/t6" >/dev/null 2>&1 ||
+  fail "tissue run without OMP_WAIT_POLICY failed"
+cmp -s "$T/t1/timeseries.csv" "$T/t6/timeseries.csv" || fail "the re-executed run differs"
 has "$T/t1/run.json" '"engine": "tissue"'
 has "$T/t1/run.json" '"seed": 42'
 has "$T/t2/run.json" '"threads": 2'

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -666,7 +667,24 @@ static int cmd_models(void) {
   return 0;
 }
 
+/* OpenMP threads that wait for work spin by default (libgomp: ~300,000 spins). On a machine
+ * that is busy with anything else, a spinning thread takes the core from the thread doing the
+ * work, and a tissue run slows 2x to 40x (measured; docs/performance.md). Waiting passively costs
+ * nothing measurable on an idle machine for the B2 workload, so exosim waits passively unless the
+ * user chose (OMP_WAIT_POLICY or GOMP_SPINCOUNT set). libgomp reads its environment when it is
+ * loaded, before main, hence the re-execution; not under valgrind, which would lose the child. */
+static void prefer_passive_openmp(char **argv) {
+  if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
+  const char *pre = getenv("LD_PRELOAD");
+  if (pre && strstr(pre, "vgpreload")) return;
+  if (setenv("OMP_WAIT_POLICY", "passive", 1)) return;
+  execv("/proc/self/exe", argv);
+  /* could not re-execute (no /proc): go on with the default policy */
+  unsetenv("OMP_WAIT_POLICY");
+}
+
 int main(int argc, char **argv) {
+  prefer_passive_openmp(argv);
   /* a full disk or a file-size limit (ulimit -f) must be an error message, not a silent kill:
    * with SIGXFSZ ignored the write fails with EFBIG and the writers report it */
   signal(SIGXFSZ, SIG_IGN);
