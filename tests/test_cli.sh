@@ -188,6 +188,9 @@ has "$T/t1/run.json" '"status": "complete"'
 has "$T/t1/tissue.pvd" 'file="snapshots/fields_000001.vti"'
 head -1 "$T/t1/timeseries.csv" | grep -q 'tissue.tumour' || fail "tissue timeseries lacks tissue.tumour"
 head -1 "$T/t1/timeseries.csv" | grep -q 'systemic.blood.TEX' || fail "tissue timeseries lacks the coupled systemic columns"
+expect_rc 0 "$EXO" check "$TS"
+has "$T/stdout" "tissue: 10 x 10 x 10 voxels of 20 um; steps 0.05 / 0.1 / 6 min"
+has "$T/stdout" "cell types (2): tumour\[300\] cd8\[40, recruited\]"
 expect_rc 2 "$EXO" run "$TS" --engine tisue --out "$T/t4"
 has "$T/stderr" "expected 'systemic' or 'tissue'"
 expect_rc 2 "$EXO" run "$TS" --engine tissue --threads 0 --out "$T/t4"

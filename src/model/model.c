@@ -7,6 +7,7 @@
 
 #include "core/strutil.h"
 #include "model/model.h"
+#include "model/tissue_spec.h"
 
 static const char *suggest_param(const exo_model *m, const char *name) {
   const char *c[1024];
@@ -195,6 +196,22 @@ void exo_model_print_summary(const exo_model *m, FILE *f) {
   }
   fprintf(f, "simulation: %g days, output every %g days, rtol %g, atol %g\n", m->solver.end_time / EXO_MINUTES_PER_DAY,
           m->solver.output_every / EXO_MINUTES_PER_DAY, m->solver.rtol, m->solver.atol);
+  const exo_tissue_spec *ts = m->tissue;
+  if (ts) {
+    size_t n[3] = {1, 1, 1};
+    for (int a = 0; a < ts->grid.dims; a++) n[a] = (size_t)((ts->grid.hi[a] - ts->grid.lo[a]) / ts->grid.dx + 0.5);
+    fprintf(f, "tissue: %zu x %zu x %zu voxels of %g um; steps %g / %g / %g min; %g days (exosim run --engine tissue)\n", n[0],
+            n[1], n[2], ts->grid.dx, ts->dt_diffusion, ts->dt_mechanics, ts->dt_phenotype,
+            (ts->end_time > 0 ? ts->end_time : m->solver.end_time) / EXO_MINUTES_PER_DAY);
+    fprintf(f, "  fields (%d):", ts->nfields);
+    for (int i = 0; i < ts->nfields; i++) fprintf(f, " %s%s", ts->fields[i].spec.name, ts->fields[i].cargo_of >= 0 ? "(cargo)" : "");
+    fprintf(f, "\n  cell types (%d):", ts->ntypes);
+    for (int i = 0; i < ts->ntypes; i++)
+      fprintf(f, " %s[%ld%s]", ts->types[i].name, ts->types[i].placement == EXO_PLACE_NONE ? 0L : ts->types[i].initial_count,
+              ts->types[i].recruit_from >= 0 ? ", recruited" : "");
+    fprintf(f, "\n  received cargo (%d), custom variables (%d), rules (%d)%s%s\n", ts->ncargo, ts->nvariables, ts->nrules,
+            ts->rules_file ? ", from " : "", ts->rules_file ? ts->rules_file : "");
+  }
 }
 
 int exo_model_has_tissue(const exo_model *m) { return m->tissue != NULL; }
