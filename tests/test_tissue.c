@@ -480,6 +480,39 @@ static void test_resource_estimate(void **state) {
   exo_model_free(m);
 }
 
+/* A systemic rate that stops being a number mid-run ends the tissue run naming the process and
+ * the day; the rows recorded before stay. */
+static void test_systemic_failure_is_named(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_nan.yaml");
+  exo_tissue *T = NULL;
+  exo_error err = {0};
+  exo_recorder r;
+  assert_int_equal(exo_tissue_create(m, &(exo_tissue_settings){.seed = 1, .threads = 1, .snapshot_every = 0}, &T, &err), EXO_OK);
+  exo_recorder_init(&r, exo_tissue_column_count(T), NULL);
+  assert_int_equal(exo_tissue_advance(T, exo_tissue_end_time(T), &r, &err), EXO_ERR_NUMERIC);
+  assert_non_null(strstr(err.msg, "the rate of process 'odd_loss' is not finite at day 0.15"));
+  assert_true(r.nrow >= 1);
+  exo_tissue_free(T);
+  exo_recorder_free(&r);
+  exo_model_free(m);
+}
+
+/* The estimate reads values as the run will, factors included (a recruitment rate written with
+ * a factor was once read without it, and the default model's estimate hit max_cells). */
+static void test_default_estimate(void **state) {
+  (void)state;
+  const char *text = exo_builtin_model_text("default", NULL);
+  exo_model *m = NULL;
+  exo_error err = {0};
+  assert_int_equal(exo_model_load_string(text, strlen(text), "default", &m, &err), EXO_OK);
+  exo_tissue_estimate e;
+  assert_int_equal(exo_tissue_estimate_run(m, NULL, &e, &err), EXO_OK);
+  if (e.capped || e.peak_cells > 5000) fail_msg("default tissue estimate: %g cells%s", e.peak_cells, e.capped ? " (capped)" : "");
+  assert_true(e.peak_cells > 2000);
+  exo_model_free(m);
+}
+
 static void test_max_cells_is_a_clear_error(void **state) {
   (void)state;
   exo_model *m = load("tissue_wellmixed.yaml");
@@ -556,6 +589,8 @@ int main(void) {
       cmocka_unit_test(test_allocation_failures),
       cmocka_unit_test(test_non_finite_behaviour),
       cmocka_unit_test(test_resource_estimate),
+      cmocka_unit_test(test_systemic_failure_is_named),
+      cmocka_unit_test(test_default_estimate),
       cmocka_unit_test(test_max_cells_is_a_clear_error),
       cmocka_unit_test(test_model_without_tissue),
       cmocka_unit_test(test_snapshots_at_their_times),

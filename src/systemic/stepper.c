@@ -31,11 +31,20 @@ struct exo_stepper {
   bool dirty; /* a state or parameter changed since the last CVodeReInit */
   double *params;
   char msg[300];
+  /* the last point where the right-hand side was not finite, to name the process */
+  bool have_bad;
+  double bad_t;
+  double *bad_y;
 };
 
 static int stepper_rhs(sunrealtype t, N_Vector y, N_Vector ydot, void *user) {
   exo_stepper *s = user;
-  return exo_rhs_eval(s->rhs, t, N_VGetArrayPointer(y), N_VGetArrayPointer(ydot)) ? 0 : 1;
+  const double *yv = N_VGetArrayPointer(y);
+  if (exo_rhs_eval(s->rhs, t, yv, N_VGetArrayPointer(ydot))) return 0;
+  s->have_bad = true;
+  s->bad_t = t;
+  memcpy(s->bad_y, yv, (size_t)s->m->nstate * sizeof *yv);
+  return 1; /* recoverable: CVODE tries a smaller step */
 }
 
 static void stepper_err(int code, const char *module, const char *function, char *msg, void *user) {
@@ -83,7 +92,8 @@ exo_status exo_stepper_create(const exo_model *m, exo_stepper **out, exo_error *
   exo_rhs_reset(s->rhs);
   sunindextype n = m->nstate > 0 ? m->nstate : 1;
   s->params = exo_calloc((size_t)m->nparam + 1, sizeof *s->params);
-  if (!s->params || SUNContext_Create(NULL, &s->sun) || !(s->y = N_VNew_Serial(n, s->sun))) {
+  s->bad_y = exo_calloc((size_t)m->nstate + 1, sizeof *s->bad_y);
+  if (!s->params || !s->bad_y || SUNContext_Create(NULL, &s->sun) || !(s->y = N_VNew_Serial(n, s->sun))) {
     exo_stepper_free(s);
     return exo_error_set(err, EXO_ERR_NOMEM, "out of memory creating the systemic solver");
   }
@@ -114,6 +124,7 @@ void exo_stepper_free(exo_stepper *s) {
   if (s->sun) SUNContext_Free(&s->sun);
   exo_rhs_free(s->rhs);
   free(s->params);
+  free(s->bad_y);
   free(s);
 }
 
@@ -149,10 +160,18 @@ exo_status exo_stepper_advance(exo_stepper *s, double t, exo_error *err) {
       CVodeSetStopTime(s->cv, target);
       double tret;
       int flag = CVode(s->cv, target, s->y, &tret, CV_NORMAL);
-      if (flag < 0)
-        return exo_error_set(err, flag == CV_RHSFUNC_FAIL || flag == CV_REPTD_RHSFUNC_ERR ? EXO_ERR_NUMERIC : EXO_ERR_SOLVER,
-                             "systemic model failed at day %.6g (CVODE flag %d)%s%s", tret / EXO_MINUTES_PER_DAY, flag,
-                             s->msg[0] ? ": " : "", s->msg);
+      if (flag < 0) {
+        const char *proc = s->have_bad ? exo_rhs_failing_process(s->rhs, s->bad_t, s->bad_y) : NULL;
+        char where[300] = "";
+        if (proc)
+          snprintf(where, sizeof where, "; the rate of process '%s' is not finite at day %.6g", proc, s->bad_t / EXO_MINUTES_PER_DAY);
+        /* a rate that was not finite is the cause whatever CVODE's flag (it may give up on
+         * convergence first) */
+        return exo_error_set(err, s->have_bad || flag == CV_RHSFUNC_FAIL || flag == CV_REPTD_RHSFUNC_ERR ? EXO_ERR_NUMERIC : EXO_ERR_SOLVER,
+                             "systemic model beside the tissue failed at day %.6g (CVODE flag %d)%s%s%s", tret / EXO_MINUTES_PER_DAY,
+                             flag, where, s->msg[0] ? ": " : "", s->msg);
+      }
+      s->have_bad = false;
       s->t = target;
     }
     apply_events(s, s->t);
