@@ -339,10 +339,12 @@ static void viridis(double t, char hex[8]) {
   snprintf(hex, 8, "#%02x%02x%02x", rgb[0] & 255, rgb[1] & 255, rgb[2] & 255);
 }
 
-/* Tableau 10 without its grey, which is kept for dead cells: distinct hues that read on top of
- * viridis with a dark outline */
-static const char *const TYPE_COLOURS[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                           "#edc948", "#b07aa1", "#ff9da7", "#9c755f"};
+/* Tableau 10 without its grey (kept for dead cells), then Tableau 20's other tones without its
+ * greys: 19 colours that read on top of viridis with a dark outline, so a model with many cell
+ * types (the default model's tissue form has 11) gives each its own; beyond 19 they repeat */
+static const char *const TYPE_COLOURS[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+                                           "#ff9da7", "#9c755f", "#a0cbe8", "#ffbe7d", "#ff9d9a", "#8cd17d", "#f1ce63",
+                                           "#499894", "#d4a6c8", "#d37295", "#b6992d", "#86bcb6"};
 #define NTYPE_COLOURS (sizeof TYPE_COLOURS / sizeof TYPE_COLOURS[0])
 static const char DEAD_COLOUR[] = "#9a9a9a";
 static const char UNKNOWN_COLOUR[] = "#000000"; /* a negative type: a bug to show, not to hide */
