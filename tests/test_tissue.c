@@ -513,6 +513,47 @@ static void test_default_estimate(void **state) {
   exo_model_free(m);
 }
 
+/* PhysiCell's phase-duration cycle: with fixed phases of 1 h and 2 h and no death every cell
+ * divides exactly every 3 h, so the population doubles at 3 h and again at 6 h, and not before. */
+static void test_cycle_phases(void **state) {
+  (void)state;
+  static const char text[] =
+      "exosim: 1\nname: phases\nsource: test\n"
+      "compartments: {site: {volume: 1 mL}}\n"
+      "populations: {T: {compartment: site, initial: 100 cells, role: tumour}}\n"
+      "parameters: {k: {value: 0 /day, source: test}}\n"
+      "processes: [{name: loss, rate: k * T, from: T}]\n"
+      "simulation: {end: 6 h, output_every: 1 h}\n"
+      "tissue:\n"
+      "  domain: {lo: [-200 um, -200 um, -200 um], hi: [200 um, 200 um, 200 um], dx: 40 um}\n"
+      "  time_steps: {diffusion: 0.1 min, mechanics: 1 min, phenotype: 6 min}\n"
+      "  fields: {oxygen: {diffusion: 1e5 um^2/min, decay: 0.1 /min}}\n"
+      "  cell_types:\n"
+      "    tumour:\n"
+      "      volume: 500 um^3\n"
+      "      repulsion: 0 um/min\n"
+      "      adhesion: 0 um/min\n"
+      "      cycle_phases: [{duration: 1 h}, {duration: 2 h}]\n"
+      "      initial: {count: 100, placement: box}\n";
+  exo_model *m = NULL;
+  exo_error err = {0};
+  if (exo_model_load_string(text, sizeof text - 1, "phases", &m, &err)) fail_msg("%s", err.msg);
+  assert_int_equal(m->tissue->types[0].nphases, 2);
+  exo_recorder r;
+  exo_tissue *T = run_tissue(m, (exo_tissue_settings){.seed = 1, .threads = 1, .snapshot_every = 0}, &r);
+  size_t c = tcol(T, "tissue.tumour");
+  double want[] = {100, 100, 100, 200, 200, 200, 400}; /* hours 0..6 */
+  assert_int_equal(r.nrow, 7);
+  for (size_t k = 0; k < r.nrow; k++)
+    if (r.values[k * r.ncol + c] != want[k]) fail_msg("hour %zu: %g cells, expected %g", k, r.values[k * r.ncol + c], want[k]);
+  exo_tissue_estimate e;
+  assert_int_equal(exo_tissue_estimate_run(m, NULL, &e, &err), EXO_OK);
+  assert_true(fabs(e.peak_cells - 400) < 1e-6);
+  exo_tissue_free(T);
+  exo_recorder_free(&r);
+  exo_model_free(m);
+}
+
 static void test_max_cells_is_a_clear_error(void **state) {
   (void)state;
   exo_model *m = load("tissue_wellmixed.yaml");
@@ -591,6 +632,7 @@ int main(void) {
       cmocka_unit_test(test_resource_estimate),
       cmocka_unit_test(test_systemic_failure_is_named),
       cmocka_unit_test(test_default_estimate),
+      cmocka_unit_test(test_cycle_phases),
       cmocka_unit_test(test_max_cells_is_a_clear_error),
       cmocka_unit_test(test_model_without_tissue),
       cmocka_unit_test(test_snapshots_at_their_times),

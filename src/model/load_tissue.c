@@ -1076,6 +1076,40 @@ static exo_status read_recruit(tctx *c, exo_cell_type *t, struct fy_node *n, exo
   return value(c, rn, at, per_time(), 0, INFINITY, what, &t->recruit);
 }
 
+/* cycle_phases: [{duration: 5 h}, {duration: 8 h}, {rate: 0.1 /h}, ...]; phase 0 may be {} (or
+ * give neither key) to be left at the cell's cycle entry rate, which rules can change. */
+static exo_status read_phases(tctx *c, exo_cell_type *t, struct fy_node *n, exo_pos at) {
+  loader *L = c->L;
+  char what[200];
+  snprintf(what, sizeof what, "'cycle_phases' of cell type '%s' (a list of {duration: TIME} or {rate: 1/TIME})", t->name);
+  exo_status st = exo__expect_type(L, n, at, FYNT_SEQUENCE, what);
+  if (st) return st;
+  int count = fy_node_sequence_item_count(n);
+  if (count < 1 || count > 16) return exo__lerr(L, at, EXO_ERR_MODEL, "%s: give 1 to 16 phases, not %d", what, count);
+  t->phase_duration = exo_arena_alloc(&L->m->arena, (size_t)count * sizeof *t->phase_duration);
+  t->phase_rate = exo_arena_alloc(&L->m->arena, (size_t)count * sizeof *t->phase_rate);
+  if (!t->phase_duration || !t->phase_rate) return exo__nomem(L);
+  void *it = NULL;
+  struct fy_node *ph;
+  int k = 0;
+  static const char *const keys[] = {"duration", "rate", "name"};
+  while ((ph = fy_node_sequence_iterate(n, &it))) {
+    exo_pos pp = exo__node_pos(ph, at);
+    snprintf(what, sizeof what, "phase %d of cell type '%s'", k + 1, t->name);
+    if ((st = exo__expect_type(L, ph, pp, FYNT_MAPPING, what)) || (st = exo__check_keys(L, ph, keys, 3, what))) return st;
+    struct fy_node *d = exo__get(ph, "duration"), *r = exo__get(ph, "rate");
+    if (d && r) return exo__lerr(L, pp, EXO_ERR_MODEL, "%s: give 'duration' or 'rate', not both", what);
+    if (!d && !r && k > 0)
+      return exo__lerr(L, pp, EXO_ERR_MODEL, "%s needs 'duration' or 'rate' (only the first phase may use the cycle entry rate)", what);
+    t->phase_duration[k] = t->phase_rate[k] = 0;
+    if (d && (st = exo__quantity(L, d, pp, time_dim(), ALLOW_ZERO_ONLY_POSITIVE, what, &t->phase_duration[k], NULL))) return st;
+    if (r && (st = exo__quantity(L, r, pp, per_time(), 0, what, &t->phase_rate[k], NULL))) return st;
+    k++;
+  }
+  t->nphases = k;
+  return EXO_OK;
+}
+
 static exo_status read_type(tctx *c, int ti, long *total) {
   loader *L = c->L;
   exo_tissue_spec *ts = c->ts;
@@ -1090,7 +1124,8 @@ static exo_status read_type(tctx *c, int ti, long *total) {
       "population", "tumour",  "volume",     "volume_rate", "adhesion_distance", "apoptosis_duration", "necrosis_duration",
       "cycle_entry", "apoptosis", "necrosis", "speed",       "persistence",       "bias",               "adhesion",
       "repulsion",  "attach_rate", "detach_rate", "secretion", "secretion_target", "uptake",            "chemotaxis",
-      "attack",     "transform", "attach_distance", "immunogenicity", "initial",   "recruit",            "description"};
+      "attack",     "transform", "attach_distance", "immunogenicity", "initial",   "recruit",            "description",
+      "cycle_phases"};
   if ((st = exo__check_keys(L, v, keys, sizeof keys / sizeof keys[0], owner))) return st;
 
   int nbeh = exo_beh_count(ts->nfields, ts->ntypes);
@@ -1133,6 +1168,7 @@ static exo_status read_type(tctx *c, int ti, long *total) {
   for (size_t i = 0; i < sizeof per_field_keys / sizeof per_field_keys[0]; i++)
     if ((st = per_field(c, t, v, per_field_keys[i].key, per_field_keys[i].which, kp))) return st;
   if ((st = per_type(c, t, ti, v, "attack", true, kp)) || (st = per_type(c, t, ti, v, "transform", false, kp))) return st;
+  if ((n = exo__get(v, "cycle_phases")) && (st = read_phases(c, t, n, exo__key_pos(v, "cycle_phases", kp)))) return st;
   if ((n = exo__get(v, "immunogenicity")) && (st = read_immunogenicity(c, t, n, exo__key_pos(v, "immunogenicity", kp)))) return st;
   if ((n = exo__get(v, "initial")) && (st = read_initial(c, t, n, exo__key_pos(v, "initial", kp), total))) return st;
   if ((n = exo__get(v, "recruit")) && (st = read_recruit(c, t, n, exo__key_pos(v, "recruit", kp)))) return st;

@@ -149,6 +149,13 @@ typedef struct exo_cell_type {
   double attach_distance;
   int immunogenicity_variable;
   double immunogenicity_threshold, immunogenicity_saturation;
+  /* cycle: without phases a cell divides at its "cycle entry" rate. With phases (PhysiCell's
+   * phase-duration models) it goes through them in order and divides on leaving the last; a
+   * phase lasts a fixed duration (duration > 0) or is left at a rate (duration 0: the rate
+   * phase_rate, or for phase 0 the cell's "cycle entry" behaviour, which rules can change) */
+  int nphases;
+  double *phase_duration; /* nphases, min; 0: a rate phase */
+  double *phase_rate;     /* nphases, 1/min (phase 0: ignored, cycle entry is used) */
   /* start */
   exo_placement placement;
   long initial_count;

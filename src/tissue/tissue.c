@@ -233,7 +233,16 @@ exo_status exo_tissue_estimate_run(const exo_model *m, const exo_tissue_settings
     double n0 = ty->placement == EXO_PLACE_NONE ? 0 : (double)ty->initial_count;
     if (ty->placement == EXO_PLACE_SPHERE && n0 == 0) /* a full sphere: its volume over the cells' at close packing */
       n0 = 0.74 * (4.0 / 3.0) * 3.14159265358979323846 * pow(ty->r_outer, 3) / ty->volume;
-    double g = est_value(m, params, ty->base[EXO_BEH_CYCLE_ENTRY]) - est_value(m, params, ty->base[EXO_BEH_APOPTOSIS]);
+    double birth = est_value(m, params, ty->base[EXO_BEH_CYCLE_ENTRY]);
+    if (ty->nphases > 0) { /* ln 2 over the mean cycle time */
+      double cycle = 0;
+      for (int p = 0; p < ty->nphases; p++) {
+        double r = p == 0 ? birth : ty->phase_rate[p];
+        cycle += ty->phase_duration[p] > 0 ? ty->phase_duration[p] : r > 0 ? 1 / r : INFINITY;
+      }
+      birth = isfinite(cycle) && cycle > 0 ? log(2.0) / cycle : 0;
+    }
+    double g = birth - est_value(m, params, ty->base[EXO_BEH_APOPTOSIS]);
     double ge = g * end > 50 ? exp(50) : exp(g * end);
     double recruit = ty->recruit_from >= 0 ? est_value(m, params, ty->recruit) * m->states[ty->recruit_from].initial * end : 0;
     cells += n0 * (ge > 1 ? ge : 1) + recruit;

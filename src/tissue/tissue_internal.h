@@ -29,6 +29,8 @@ typedef struct exo_cells {
   double *mx, *my, *mz;    /* motile velocity, kept for the persistence time */
   double *volume, *radius, *pressure;
   double *death_time;      /* minutes, when it died */
+  int *phase;              /* cycle phase (types with cycle_phases) */
+  double *phase_age;       /* minutes spent in it */
   long *attached;          /* id of the cell it is attached to, or -1 */
   size_t *voxel;
   double **beh;            /* nslot columns: behaviour values now */

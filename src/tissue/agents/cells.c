@@ -18,7 +18,7 @@ exo_status exo_cells_init(exo_cells *c, int nslot, int ncargo, int nvar, int nfi
   c->ncargo = ncargo;
   c->nvar = nvar;
   c->nfields = nfields;
-  int maxcol = 24 + nslot + ncargo + nvar;
+  int maxcol = 26 + nslot + ncargo + nvar;
   c->col = exo_calloc((size_t)maxcol, sizeof *c->col);
   c->col_size = exo_calloc((size_t)maxcol, sizeof *c->col_size);
   c->beh = exo_calloc((size_t)nslot + 1, sizeof *c->beh);
@@ -48,6 +48,8 @@ exo_status exo_cells_init(exo_cells *c, int nslot, int ncargo, int nvar, int nfi
   add_col(c, &c->radius, sizeof(double));
   add_col(c, &c->pressure, sizeof(double));
   add_col(c, &c->death_time, sizeof(double));
+  add_col(c, &c->phase, sizeof(int));
+  add_col(c, &c->phase_age, sizeof(double));
   add_col(c, &c->attached, sizeof(long));
   add_col(c, &c->voxel, sizeof(size_t));
   for (int i = 0; i < nslot; i++) add_col(c, &c->beh[i], sizeof(double));

@@ -157,6 +157,8 @@ long exo_tissue_add_cell(exo_tissue *T, int type, const double p[3], double volu
   c->radius[r] = exo_tissue_radius_of(volume);
   c->pressure[r] = 0;
   c->death_time[r] = 0;
+  c->phase[r] = 0;
+  c->phase_age[r] = 0;
   c->attached[r] = -1;
   c->voxel[r] = 0;
   const double *base = T->type_base + (size_t)type * (size_t)c->nslot;
@@ -307,7 +309,23 @@ exo_status exo_tissue_phenotype_step(exo_tissue *T, double dt, exo_error *err) {
       }
     }
     if (changed) continue;
-    if (u3 < chance(c->beh[EXO_BEH_CYCLE_ENTRY][i], dt)) {
+    bool divide;
+    if (ty->nphases > 0) {
+      /* phases in order: a fixed-duration phase is left when its time is up, a rate phase by
+       * chance (phase 0's rate is the cycle entry behaviour); leaving the last one divides */
+      int p = c->phase[i];
+      c->phase_age[i] += dt;
+      double d = ty->phase_duration[p];
+      bool leave = d > 0 ? c->phase_age[i] >= d - 1e-9 : u3 < chance(p == 0 ? c->beh[EXO_BEH_CYCLE_ENTRY][i] : ty->phase_rate[p], dt);
+      divide = leave && p == ty->nphases - 1;
+      if (leave) {
+        c->phase[i] = divide ? 0 : p + 1;
+        c->phase_age[i] = 0;
+      }
+    } else {
+      divide = u3 < chance(c->beh[EXO_BEH_CYCLE_ENTRY][i], dt);
+    }
+    if (divide) {
       double d[3], a, b, e, f;
       exo_rng_uniform2(exo_rng_draw(T->seed, (uint64_t)c->id[i], (uint64_t)step, EXO_RNG_DIVIDE_DIR, 0), &a, &b);
       exo_rng_uniform2(exo_rng_draw(T->seed, (uint64_t)c->id[i], (uint64_t)step, EXO_RNG_DIVIDE_DIR, 1), &e, &f);
