@@ -554,6 +554,120 @@ static void test_cycle_phases(void **state) {
   exo_model_free(m);
 }
 
+/* A cell that turns into a type with fewer cycle phases starts that type's cycle afresh: its
+ * phase must index the new type's phases (it read past them, and such cells never divided). */
+static void test_transform_resets_phase(void **state) {
+  (void)state;
+  static const char text[] =
+      "exosim: 1\nname: phases2\nsource: test\n"
+      "compartments: {site: {volume: 1 mL}}\n"
+      "populations: {T: {compartment: site, initial: 100 cells, role: tumour}}\n"
+      "parameters: {k: {value: 0 /day, source: test}}\n"
+      "processes: [{name: loss, rate: k * T, from: T}]\n"
+      "simulation: {end: 3 h, output_every: 1 h}\n"
+      "tissue:\n"
+      "  domain: {lo: [-200 um, -200 um, -200 um], hi: [200 um, 200 um, 200 um], dx: 40 um}\n"
+      "  time_steps: {diffusion: 0.1 min, mechanics: 1 min, phenotype: 6 min}\n"
+      "  fields: {oxygen: {diffusion: 1e5 um^2/min, decay: 0.1 /min}}\n"
+      "  cell_types:\n"
+      "    a:\n"
+      "      volume: 500 um^3\n"
+      "      repulsion: 0 um/min\n"
+      "      adhesion: 0 um/min\n"
+      "      cycle_phases: [{duration: 6 min}, {duration: 1000 h}]\n"
+      "      transform: {b: 0.05 /min}\n"
+      "      initial: {count: 100, placement: box}\n"
+      "    b:\n"
+      "      volume: 500 um^3\n"
+      "      repulsion: 0 um/min\n"
+      "      adhesion: 0 um/min\n"
+      "      cycle_phases: [{duration: 1000 h}]\n";
+  exo_model *m = NULL;
+  exo_error err = {0};
+  if (exo_model_load_string(text, sizeof text - 1, "phases2", &m, &err)) fail_msg("%s", err.msg);
+  exo_recorder r;
+  exo_tissue *T = run_tissue(m, (exo_tissue_settings){.seed = 3, .threads = 1, .snapshot_every = 0}, &r);
+  size_t nb = 0;
+  for (size_t i = 0; i < T->c.n; i++) {
+    int t = T->c.type[i];
+    nb += t == 1;
+    if (T->c.phase[i] < 0 || T->c.phase[i] >= m->tissue->types[t].nphases)
+      fail_msg("cell %ld of type %d is in phase %d of %d", T->c.id[i], t, T->c.phase[i], m->tissue->types[t].nphases);
+  }
+  assert_true(nb > 0);
+  exo_tissue_free(T);
+  exo_recorder_free(&r);
+  exo_model_free(m);
+}
+
+/* A checkpoint read into a tissue run with another thread count reports that run's threads, and a
+ * cell whose cycle phase is not one of its type's is refused like any other damaged row. */
+static void test_checkpoint_threads_and_phase(void **state) {
+  (void)state;
+  static const char text[] =
+      "exosim: 1\nname: phases3\nsource: test\n"
+      "compartments: {site: {volume: 1 mL}}\n"
+      "populations: {T: {compartment: site, initial: 100 cells, role: tumour}}\n"
+      "parameters: {k: {value: 0 /day, source: test}}\n"
+      "processes: [{name: loss, rate: k * T, from: T}]\n"
+      "simulation: {end: 1 h, output_every: 1 h}\n"
+      "tissue:\n"
+      "  domain: {lo: [-200 um, -200 um, -200 um], hi: [200 um, 200 um, 200 um], dx: 40 um}\n"
+      "  time_steps: {diffusion: 0.1 min, mechanics: 1 min, phenotype: 6 min}\n"
+      "  fields: {oxygen: {diffusion: 1e5 um^2/min, decay: 0.1 /min}}\n"
+      "  cell_types:\n"
+      "    tumour:\n"
+      "      volume: 500 um^3\n"
+      "      cycle_phases: [{duration: 1 h}, {duration: 2 h}]\n"
+      "      initial: {count: 10, placement: box}\n";
+  exo_model *m = NULL;
+  exo_error err = {0};
+  if (exo_model_load_string(text, sizeof text - 1, "phases3", &m, &err)) fail_msg("%s", err.msg);
+  exo_tissue *A = NULL, *B = NULL;
+  exo_tissue_settings s = {.seed = 5, .threads = 2, .snapshot_every = 0};
+  assert_int_equal(exo_tissue_create(m, &s, &A, &err), EXO_OK);
+  if (exo_tissue_advance(A, 12, NULL, &err)) fail_msg("%s", err.msg);
+  FILE *f = tmpfile();
+  assert_int_equal(exo_tissue_checkpoint_write(A, f, &err), EXO_OK);
+  s.threads = 1;
+  assert_int_equal(exo_tissue_create(m, &s, &B, &err), EXO_OK);
+  rewind(f);
+  if (exo_tissue_checkpoint_read(B, f, &err)) fail_msg("%s", err.msg);
+  exo_tissue_stats st;
+  exo_tissue_get_stats(B, &st);
+  assert_int_equal(st.threads, 1);
+  exo_tissue_free(B);
+  fclose(f);
+  /* a damaged phase */
+  A->c.phase[3] = 1000000;
+  f = tmpfile();
+  assert_int_equal(exo_tissue_checkpoint_write(A, f, &err), EXO_OK);
+  assert_int_equal(exo_tissue_create(m, &s, &B, &err), EXO_OK);
+  rewind(f);
+  assert_int_equal(exo_tissue_checkpoint_read(B, f, &err), EXO_ERR_MODEL);
+  assert_non_null(strstr(err.msg, "not valid"));
+  exo_tissue_free(B);
+  fclose(f);
+  exo_tissue_free(A);
+  exo_model_free(m);
+}
+
+/* A recruitment mean beyond what a long holds fills the tissue up to max_cells (a clear error)
+ * instead of recruiting nobody. */
+static void test_huge_recruitment_reaches_max_cells(void **state) {
+  (void)state;
+  exo_model *m = load("tissue_small.yaml");
+  m->params[exo_model_find_param(m, "cd8_recruit")].value = 1e30;
+  exo_tissue *T = NULL;
+  exo_error err = {0};
+  assert_int_equal(exo_tissue_create(m, &(exo_tissue_settings){.seed = 1, .threads = 1, .snapshot_every = 0}, &T, &err), EXO_OK);
+  exo_status st = exo_tissue_advance(T, 60, NULL, &err);
+  assert_int_equal(st, EXO_ERR_MODEL);
+  assert_non_null(strstr(err.msg, "max_cells"));
+  exo_tissue_free(T);
+  exo_model_free(m);
+}
+
 static void test_max_cells_is_a_clear_error(void **state) {
   (void)state;
   exo_model *m = load("tissue_wellmixed.yaml");
@@ -633,6 +747,9 @@ int main(void) {
       cmocka_unit_test(test_systemic_failure_is_named),
       cmocka_unit_test(test_default_estimate),
       cmocka_unit_test(test_cycle_phases),
+      cmocka_unit_test(test_transform_resets_phase),
+      cmocka_unit_test(test_checkpoint_threads_and_phase),
+      cmocka_unit_test(test_huge_recruitment_reaches_max_cells),
       cmocka_unit_test(test_max_cells_is_a_clear_error),
       cmocka_unit_test(test_model_without_tissue),
       cmocka_unit_test(test_snapshots_at_their_times),

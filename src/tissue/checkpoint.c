@@ -117,12 +117,14 @@ exo_status exo_tissue_checkpoint_read(exo_tissue *T, FILE *f, exo_error *err) {
   if (k.ncells > (uint64_t)T->ts->max_cells || k.next_id < 0 || (uint64_t)k.next_id < k.ncells)
     return exo_error_set(err, EXO_ERR_MODEL, "checkpoint: %llu cells, next id %ld: not a valid state", (unsigned long long)k.ncells, k.next_id);
   if ((st = exo_cells_reserve(c, (size_t)k.ncells, err))) return st;
+  int threads = T->stats.threads; /* this run's, not the writer's */
   if ((st = get(f, "STAT", &T->stats, 1, sizeof T->stats, err)) ||
       (st = get(f, "PARM", T->params, (uint64_t)m->nparam, sizeof(double), err)) ||
       (st = get(f, "BASE", T->type_base, (uint64_t)T->ts->ntypes * (uint64_t)c->nslot, sizeof(double), err)) ||
       (st = get(f, "GAIN", T->cargo_gain, (uint64_t)c->ncargo, sizeof(double), err)) ||
       (st = get(f, "DRAI", T->drain_accum, (uint64_t)c->nfields, sizeof(double), err)))
     return st;
+  T->stats.threads = threads;
   for (int i = 0; i < c->ncol; i++)
     if ((st = get(f, "COLM", *c->col[i], k.ncells, c->col_size[i], err))) return st;
   c->n = (size_t)k.ncells;
@@ -130,7 +132,7 @@ exo_status exo_tissue_checkpoint_read(exo_tissue *T, FILE *f, exo_error *err) {
   size_t nv = exo_fields_voxels(T->F);
   for (size_t r = 0; r < c->n; r++)
     if (c->type[r] < 0 || c->type[r] >= T->ts->ntypes || c->id[r] < 0 || c->id[r] >= k.next_id || c->voxel[r] >= nv ||
-        c->dead[r] > 2)
+        c->dead[r] > 2 || (T->ts->types[c->type[r]].nphases > 0 && (c->phase[r] < 0 || c->phase[r] >= T->ts->types[c->type[r]].nphases)))
       return exo_error_set(err, EXO_ERR_MODEL, "checkpoint: cell row %zu is not valid (corrupted file?)", r);
   double *buf = exo_malloc((nv ? nv : 1) * sizeof *buf);
   if (!buf) return exo_error_set(err, EXO_ERR_NOMEM, "checkpoint: out of memory");

@@ -185,7 +185,8 @@ static long poisson(uint64_t seed, uint64_t stream, uint64_t step, double lambda
     double a, b;
     exo_rng_normal2(exo_rng_draw(seed, stream, step, EXO_RNG_RECRUIT, 0), &a, &b);
     double k = floor(lambda + sqrt(lambda) * a + 0.5);
-    return k > 0 ? (long)k : 0;
+    /* beyond any max_cells (<= 1e12): converting a larger double to long is undefined */
+    return k > 0 ? (k < 1e15 ? (long)k : (long)1e15) : 0;
   }
   double L = exp(-lambda), prod = 1;
   long k = 0;
@@ -304,6 +305,8 @@ exo_status exo_tissue_phenotype_step(exo_tissue *T, double dt, exo_error *err) {
       if (u2 < acc) {
         c->type[i] = t;
         c->attached[i] = -1;
+        c->phase[i] = 0; /* the new type's cycle from its start: the old phase may not exist in it */
+        c->phase_age[i] = 0;
         T->stats.transformations++;
         changed = true;
       }
@@ -355,7 +358,11 @@ exo_status exo_tissue_phenotype_step(exo_tissue *T, double dt, exo_error *err) {
       const exo_cell_type *ty = &ts->types[t];
       if (ty->recruit_from < 0) continue;
       double pool = y[ty->recruit_from] > 0 ? y[ty->recruit_from] : 0;
-      long k = poisson(T->seed, (uint64_t)t, (uint64_t)step, exo_tissue_value(T, ty->recruit) * pool * dt);
+      double mean = exo_tissue_value(T, ty->recruit) * pool * dt;
+      if (!isfinite(mean) || mean < 0)
+        return exo_error_set(err, EXO_ERR_NUMERIC, "tissue: recruitment of '%s' from '%s' is %g cells per step at day %.6g", ty->name,
+                             T->m->states[ty->recruit_from].column, mean, T->t / 1440.0);
+      long k = poisson(T->seed, (uint64_t)t, (uint64_t)step, mean);
       for (long q = 0; q < k; q++) {
         double p[3];
         boundary_point(T, (uint64_t)T->next_id, exo_tissue_radius_of(ty->volume), p);
