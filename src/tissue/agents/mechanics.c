@@ -298,6 +298,7 @@ void exo_tissue_contact_step(exo_tissue *T, double dt) {
       double kill = c->beh[exo_beh_attack(nf, c->type[j])][i] * immunogenicity(T, ta, (size_t)j);
       if (u0 < chance(kill, dt)) {
         c->dead[j] = 1;
+        c->attached[j] = -1; /* the dead let go of what they held */
         c->death_time[j] = T->t;
         c->attached[i] = -1;
         T->stats.kills++;

@@ -286,12 +286,14 @@ exo_status exo_tissue_phenotype_step(exo_tissue *T, double dt, exo_error *err) {
     exo_rng_uniform2(exo_rng_draw(T->seed, (uint64_t)c->id[i], (uint64_t)step, EXO_RNG_DEATH, 0), &u0, &u1);
     if (u0 < chance(c->beh[EXO_BEH_APOPTOSIS][i], dt)) {
       c->dead[i] = 1;
+      c->attached[i] = -1;
       c->death_time[i] = T->t;
       T->stats.deaths_apoptosis++;
       continue;
     }
     if (u1 < chance(c->beh[EXO_BEH_NECROSIS][i], dt)) {
       c->dead[i] = 2;
+      c->attached[i] = -1;
       c->death_time[i] = T->t;
       T->stats.deaths_necrosis++;
       continue;
