@@ -219,6 +219,14 @@ static double est_value(const exo_model *m, const double *params, exo_tvalue v) 
   return isfinite(x) ? x : 0;
 }
 
+/* Bytes the engine holds per cell besides its columns: its exchange site with the rates (3 per
+ * field) and uptake (1 per field), its bin entries (row and bin index), its id map entry, its
+ * mechanics constants (3) and, where rules read contacts, its contact counts. */
+static double per_cell_extra(int nfields, int ntypes, bool contacts) {
+  return (double)sizeof(exo_fields_site) + 4.0 * nfields * sizeof(double) + 2.0 * sizeof(size_t) + sizeof(long) +
+         3.0 * sizeof(double) + (contacts ? (ntypes + 2.0) * sizeof(int) : 0);
+}
+
 exo_status exo_tissue_estimate_run(const exo_model *m, const exo_tissue_settings *s, exo_tissue_estimate *e, exo_error *err) {
   memset(e, 0, sizeof *e);
   const exo_tissue_spec *ts = m->tissue;
@@ -255,11 +263,12 @@ exo_status exo_tissue_estimate_run(const exo_model *m, const exo_tissue_settings
   }
   if (cells_mean > cells) cells_mean = cells;
   int nf = ts->nfields, ns = exo_beh_count(nf, ts->ntypes);
-  /* the columns of exo_cells (cells.c), the exchange buffers, bins, id map and mechanics
-   * constants, with the arrays' 1.5x growth slack */
-  double row = 8.0 * 21 + 4 + 1 + 8.0 * (ns + ts->ncargo + ts->nvariables);
-  double extra = (double)sizeof(exo_fields_site) + 32.0 * nf + 16 + 8 + 24 + 4.0 * (ts->ntypes + 2);
-  e->bytes_per_cell = 1.5 * (row + extra);
+  /* the columns as exo_cells lays them out, and the rest, with the arrays' 1.5x growth slack */
+  exo_cells probe;
+  exo_status st = exo_cells_init(&probe, ns, ts->ncargo, ts->nvariables, nf, 1, err);
+  if (st) return st;
+  e->bytes_per_cell = 1.5 * ((double)exo_cells_row_bytes(&probe) + per_cell_extra(nf, ts->ntypes, true));
+  exo_cells_free(&probe);
   e->field_bytes = exo_fields_bytes_needed(&ts->grid, nf);
   e->peak_cells = cells;
   e->bytes = e->field_bytes + cells * e->bytes_per_cell + 64e6; /* + the program itself */
@@ -380,10 +389,6 @@ exo_status exo_tissue_create(const exo_model *m, const exo_tissue_settings *s, e
     if (st) goto fail;
   }
   T->stats.cells_initial = T->stats.cells_peak = (long)T->c.n;
-  if (T->rules_need_contacts) {
-    /* sized with the cell arrays' capacity; regrown in advance when that grows */
-    T->contacts = NULL;
-  }
   exo_tissue_update_voxels(T);
   if ((st = exo_tissue_sort(T, err))) goto fail;
   if ((st = setup_columns(T, err))) goto fail;
@@ -446,10 +451,7 @@ const char *exo_tissue_column_name(const exo_tissue *T, size_t i) { return i < T
 void exo_tissue_get_stats(const exo_tissue *T, exo_tissue_stats *out) {
   *out = T->stats;
   out->cells_final = (long)T->c.n;
-  out->bytes_per_cell = (double)exo_cells_row_bytes(&T->c) +
-                        /* exchange buffers, bins, id map per cell */
-                        (double)(sizeof(exo_fields_site) + 4 * (size_t)T->c.nfields * sizeof(double) + 2 * sizeof(size_t) +
-                                 sizeof(long));
+  out->bytes_per_cell = (double)exo_cells_row_bytes(&T->c) + per_cell_extra(T->c.nfields, T->ts->ntypes, T->rules_need_contacts);
 }
 
 static void attr_names_static(const char **names, const exo_tissue_spec *ts) {

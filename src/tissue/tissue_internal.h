@@ -50,7 +50,7 @@ exo_status exo_cells_reserve(exo_cells *c, size_t n, exo_error *err);
 /* Removes rows whose keep[i] is 0, keeping the order of the rest. */
 void exo_cells_compact(exo_cells *c, const unsigned char *keep);
 /* Reorders rows by perm (new row i is old row perm[i]). */
-exo_status exo_cells_permute(exo_cells *c, const size_t *perm, exo_error *err);
+void exo_cells_permute(exo_cells *c, const size_t *perm);
 /* Bytes of agent storage per row (all columns). */
 size_t exo_cells_row_bytes(const exo_cells *c);
 

@@ -112,8 +112,7 @@ void exo_cells_compact(exo_cells *c, const unsigned char *keep) {
   c->n = w;
 }
 
-exo_status exo_cells_permute(exo_cells *c, const size_t *perm, exo_error *err) {
-  (void)err;
+void exo_cells_permute(exo_cells *c, const size_t *perm) {
   for (int i = 0; i < c->ncol; i++) {
     size_t es = c->col_size[i];
     int s = scratch_slot(es);
@@ -133,7 +132,6 @@ exo_status exo_cells_permute(exo_cells *c, const size_t *perm, exo_error *err) {
     *c->col[i] = dst;
     c->scratch[s] = src;
   }
-  return EXO_OK;
 }
 
 size_t exo_cells_row_bytes(const exo_cells *c) {

@@ -375,7 +375,6 @@ exo_status exo_tissue_phenotype_step(exo_tissue *T, double dt, exo_error *err) {
   }
   if (removals) {
     unsigned char *keep = c->scratch[0]; /* one byte per row */
-    size_t w = 0;
     for (size_t i = 0; i < c->n; i++) {
       keep[i] = 1;
       if (c->dead[i]) {
@@ -386,11 +385,9 @@ exo_status exo_tissue_phenotype_step(exo_tissue *T, double dt, exo_error *err) {
           T->stats.removals++;
         }
       }
-      w += keep[i];
     }
     /* compact uses no scratch column, so the keep mask may live in one */
     exo_cells_compact(c, keep);
-    (void)w;
     exo_tissue_rebuild_id_map(T);
   }
   if ((long)c->n > T->stats.cells_peak) T->stats.cells_peak = (long)c->n;
